@@ -1,0 +1,1 @@
+"""Konvergen's domain model: pure Python and eventsourcing.domain, no I/O."""

@@ -1,0 +1,39 @@
+"""The Flask application factory: one Konvergen per process, shared by every request."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import Flask, current_app
+
+from service.container import Konvergen
+
+SECRET_KEY_ENV = "KONVERGEN_SECRET_KEY"
+MAX_BODY_BYTES = 1 * 1024 * 1024
+
+
+def create_app(konvergen: Konvergen | None = None, config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("KONVERGEN_INSTANCE_PATH") or None)
+    secret = os.environ.get(SECRET_KEY_ENV)
+    app.config.update(
+        # Without a configured secret, sessions last as long as the process: safe, not handy.
+        SECRET_KEY=secret or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("KONVERGEN_SECURE_COOKIES", "0") == "1",
+        JSON_SORT_KEYS=False,
+    )
+    if config:
+        app.config.update(config)
+    app.extensions["konvergen"] = konvergen or Konvergen()
+
+    from service.api import init_api
+
+    init_api(app)
+    return app
+
+
+def current_konvergen() -> Konvergen:
+    return current_app.extensions["konvergen"]

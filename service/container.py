@@ -1,0 +1,45 @@
+"""Wires the service together from one database URL: stores, reference data, use cases."""
+
+from __future__ import annotations
+
+from service.clock import Clock
+from service.db import create_tables, session_factory
+from service.households import Households
+from service.reference import ensure_default_regions, programme_catalogue, region_catalogue
+from service.storage import Storage, open_storage
+from service.users import UserDirectory
+
+
+class Konvergen:
+    """Everything a web worker, the CLI or a test needs, built once per process."""
+
+    def __init__(self, url: str | None = None, *, clock: Clock | None = None):
+        self.storage: Storage = open_storage(url)
+        self.clock = clock or Clock()
+        create_tables(self.storage.engine)
+        self.sessions = session_factory(self.storage.engine)
+        with self.sessions() as session:
+            ensure_default_regions(session)
+            self.regions = region_catalogue(session)
+        self.programmes = programme_catalogue()
+        self.users = UserDirectory(self.sessions, self.regions, self.programmes, self.clock)
+        self.households = Households(
+            self.storage.eventstore_env,
+            regions=self.regions,
+            programmes=self.programmes,
+            clock=self.clock,
+            user_exists=self.users.exists,
+        )
+
+    def reload_regions(self) -> None:
+        """After `regions load`: rules and scope see the new villages at once."""
+        with self.sessions() as session:
+            catalogue = region_catalogue(session)
+        self.regions = catalogue
+        self.users.regions = catalogue
+        self.households.regions = catalogue
+        self.households.access.regions = catalogue
+
+    def close(self) -> None:
+        self.households.close()
+        self.storage.dispose()

@@ -1,0 +1,462 @@
+"""The service layer: one method per use case, simple types in and out.
+
+Every method takes the acting user, checks scope through the access policy, loads the
+household, runs one domain command and saves. Concurrency: a command that names the
+version it was based on is refused if the household moved on; one that does not is
+retried on the fresh household, with every invariant checked again. Either way the
+event store's unique (household, version) key is what refuses the losing write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from typing import Any, Callable, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from domain.errors import DuplicateKK, InvalidValue
+from domain.household import Household
+from domain.kk_index import KKIndex, kk_index_id
+from domain.reference import ProgrammeCatalogue, RegionCatalogue
+from service.access import AccessPolicy, Actor
+from service.clock import Clock
+from service.errors import HouseholdNotFound, UnknownUser, VersionConflict
+
+MAX_ATTEMPTS = 8
+EVENT_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic", "actor")
+
+
+class DateAsISO(Transcoding):
+    """Business dates (birth, delivery, due) are dates, not datetimes."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class Households(Application):
+    """The household case file as use cases."""
+
+    name = "Households"
+    snapshotting_intervals: ClassVar = {Household: 50}
+
+    def __init__(
+        self,
+        env: dict | None = None,
+        *,
+        regions: RegionCatalogue,
+        programmes: ProgrammeCatalogue,
+        clock: Clock | None = None,
+        user_exists: Callable[[str], bool] = lambda username: True,
+    ):
+        super().__init__(env)
+        self.regions = regions
+        self.programmes = programmes
+        self.access = AccessPolicy(regions)
+        self.clock = clock or Clock()
+        self.user_exists = user_exists
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- reads ------------------------------------------------------------------
+
+    def get_household(self, actor: Actor, household_id: UUID | str, *, version: int | None = None) -> dict:
+        household = self._load_readable(actor, household_id, version=version)
+        return household_dict(household, self.regions)
+
+    def find_by_kk(self, actor: Actor, kk_number: str) -> dict:
+        """The household that holds (or once held) this family card."""
+        try:
+            index = self.repository.get(kk_index_id(kk_number))
+        except AggregateNotFoundError:
+            raise HouseholdNotFound(kk_number) from None
+        return self.get_household(actor, index.household_id)
+
+    def history(self, actor: Actor, household_id: UUID | str) -> list[dict]:
+        household = self._load_readable(actor, household_id)
+        return [event_dict(e) for e in self.events.get(household.id)]
+
+    def current_version(self, actor: Actor, household_id: UUID | str) -> int:
+        return self._load_readable(actor, household_id).version
+
+    # -- registration -----------------------------------------------------------
+
+    def register_household(
+        self,
+        actor: Actor,
+        *,
+        kk_number: str,
+        head: dict,
+        address: dict,
+        location: dict | None = None,
+        members: list[dict] | None = None,
+    ) -> dict:
+        village = address.get("village_code") if isinstance(address, dict) else None
+        self.regions.check_village(village)
+        self.access.check_register(actor, village)
+        household = Household.register(
+            household_id=uuid4(),
+            kk_number=kk_number,
+            head=head,
+            address=address,
+            location=location,
+            members=members,
+            regions=self.regions,
+            today=self.clock.today(),
+            actor=actor.username,
+        )
+        index = KKIndex.reserve(kk_number=household.kk_number, household_id=household.id, actor=actor.username)
+        try:
+            recordings = self.save(household, index)
+        except IntegrityError:
+            raise DuplicateKK(household.kk_number, self._holder_of(household.kk_number)) from None
+        return {"id": str(household.id), "version": household.version, "position": _position(recordings)}
+
+    def _holder_of(self, kk_number: str) -> str | None:
+        try:
+            return str(self.repository.get(kk_index_id(kk_number)).household_id)
+        except AggregateNotFoundError:  # pragma: no cover - the index write lost a race
+            return None
+
+    # -- identification ---------------------------------------------------------
+
+    def change_kk(self, actor: Actor, household_id, *, expected_version: int | None = None, **command) -> dict:
+        """A new family card (pecah KK, reissue); the old number stays reserved."""
+
+        def run(household: Household) -> list:
+            self.access.check_change(actor, household.address["village_code"])
+            household.change_kk(today=self.clock.today(), actor=actor.username, **command)
+            return [KKIndex.reserve(kk_number=household.kk_number, household_id=household.id, actor=actor.username)]
+
+        try:
+            return self._update(actor, household_id, expected_version, run)
+        except IntegrityError:
+            new_kk = command.get("new_kk_number")
+            raise DuplicateKK(new_kk, self._holder_of(new_kk)) from None
+
+    def correct_identification(self, actor: Actor, household_id, *, expected_version=None, **command) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            new_village = (command.get("address") or {}).get("village_code")
+            if new_village:
+                # Moving a household to another village needs the right to register there.
+                self.regions.check_village(new_village)
+                self.access.check_register(actor, new_village)
+            household.correct_identification(regions=self.regions, actor=actor.username, **command)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def add_member(self, actor: Actor, household_id, *, expected_version=None, member: dict, joined_on=None) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.add_member(member=member, joined_on=joined_on, today=self.clock.today(), actor=actor.username)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def correct_member(self, actor: Actor, household_id, nik: str, *, expected_version=None, changes: dict, reason: str) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.correct_member(nik=nik, changes=changes, reason=reason, today=self.clock.today(), actor=actor.username)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def record_member_left(self, actor: Actor, household_id, nik: str, *, expected_version=None, **command) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.record_member_left(nik=nik, today=self.clock.today(), actor=actor.username, **command)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    # -- categorisation ---------------------------------------------------------
+
+    def categorise(self, actor: Actor, household_id, *, expected_version=None, **command) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.categorise(today=self.clock.today(), actor=actor.username, **command)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    # -- interventions ----------------------------------------------------------
+
+    def plan_intervention(
+        self,
+        actor: Actor,
+        household_id,
+        *,
+        expected_version=None,
+        programme: str,
+        agency: str,
+        strategy: str | None = None,
+        planned_on: date,
+        value_idr: int | None = None,
+        notes: str = "",
+        delivered_on: date | None = None,
+        intervention_id: str | None = None,
+    ) -> dict:
+        """Plans an intervention; with ``delivered_on`` it is recorded as delivered too."""
+        intervention_id = intervention_id or uuid4().hex
+        if strategy is None and programme in self.programmes.programmes:
+            strategy = self.programmes.programmes[programme].strategy
+
+        def run(household: Household) -> None:
+            self.access.check_intervention(actor, household.address["village_code"], agency)
+            household.plan_intervention(
+                intervention_id=intervention_id,
+                programme=programme,
+                agency=agency,
+                strategy=strategy or "",
+                planned_on=planned_on,
+                value_idr=value_idr,
+                notes=notes,
+                programmes=self.programmes,
+                actor=actor.username,
+            )
+            if delivered_on is not None:
+                household.deliver_intervention(
+                    intervention_id=intervention_id,
+                    delivered_on=delivered_on,
+                    value_idr=None,
+                    notes="",
+                    today=self.clock.today(),
+                    actor=actor.username,
+                )
+
+        result = self._update(actor, household_id, expected_version, run)
+        result["intervention_id"] = intervention_id
+        return result
+
+    def deliver_intervention(self, actor: Actor, household_id, intervention_id: str, *, expected_version=None, delivered_on: date, value_idr=None, notes: str = "") -> dict:
+        def run(household: Household) -> None:
+            item = household.check_intervention(intervention_id)
+            self.access.check_intervention(actor, household.address["village_code"], item["agency"])
+            household.deliver_intervention(
+                intervention_id=intervention_id,
+                delivered_on=delivered_on,
+                value_idr=value_idr,
+                notes=notes,
+                today=self.clock.today(),
+                actor=actor.username,
+            )
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def cancel_intervention(self, actor: Actor, household_id, intervention_id: str, *, expected_version=None, reason: str) -> dict:
+        def run(household: Household) -> None:
+            item = household.check_intervention(intervention_id)
+            self.access.check_intervention(actor, household.address["village_code"], item["agency"])
+            household.cancel_intervention(intervention_id=intervention_id, reason=reason, actor=actor.username)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    # -- follow-ups -------------------------------------------------------------
+
+    def _check_assignee(self, username: str | None) -> None:
+        if username and not self.user_exists(username):
+            raise InvalidValue("assigned_to", f"no user {username}")
+
+    def schedule_follow_up(self, actor: Actor, household_id, *, expected_version=None, due_on: date, assigned_to: str, purpose: str, follow_up_id: str | None = None) -> dict:
+        follow_up_id = follow_up_id or uuid4().hex
+        self._check_assignee(assigned_to)
+
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.schedule_follow_up(
+                follow_up_id=follow_up_id,
+                due_on=due_on,
+                assigned_to=assigned_to,
+                purpose=purpose,
+                today=self.clock.today(),
+                actor=actor.username,
+            )
+
+        result = self._update(actor, household_id, expected_version, run)
+        result["follow_up_id"] = follow_up_id
+        return result
+
+    def reschedule_follow_up(self, actor: Actor, household_id, follow_up_id: str, *, expected_version=None, due_on: date, reason: str, assigned_to: str | None = None) -> dict:
+        self._check_assignee(assigned_to)
+
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.reschedule_follow_up(
+                follow_up_id=follow_up_id,
+                due_on=due_on,
+                assigned_to=assigned_to,
+                reason=reason,
+                today=self.clock.today(),
+                actor=actor.username,
+            )
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def complete_follow_up(self, actor: Actor, household_id, follow_up_id: str, *, expected_version=None, completed_on: date, outcome: str) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.complete_follow_up(
+                follow_up_id=follow_up_id,
+                completed_on=completed_on,
+                outcome=outcome,
+                today=self.clock.today(),
+                actor=actor.username,
+            )
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def cancel_follow_up(self, actor: Actor, household_id, follow_up_id: str, *, expected_version=None, reason: str) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.cancel_follow_up(follow_up_id=follow_up_id, reason=reason, actor=actor.username)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def graduate(self, actor: Actor, household_id, *, expected_version=None, effective_on: date, reason: str) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.graduate(effective_on=effective_on, reason=reason, today=self.clock.today(), actor=actor.username)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def close_household(self, actor: Actor, household_id, *, expected_version=None, reason: str, effective_on: date, duplicate_of: str | None = None, note: str = "") -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.close(
+                reason=reason,
+                duplicate_of=duplicate_of,
+                effective_on=effective_on,
+                note=note,
+                today=self.clock.today(),
+                actor=actor.username,
+            )
+
+        return self._update(actor, household_id, expected_version, run)
+
+    def reopen_household(self, actor: Actor, household_id, *, expected_version=None, reason: str) -> dict:
+        def run(household: Household) -> None:
+            self.access.check_change(actor, household.address["village_code"])
+            household.reopen(reason=reason, actor=actor.username)
+
+        return self._update(actor, household_id, expected_version, run)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _load(self, household_id, *, version: int | None = None) -> Household:
+        try:
+            uuid = household_id if isinstance(household_id, UUID) else UUID(str(household_id))
+        except ValueError:
+            raise HouseholdNotFound(household_id) from None
+        try:
+            household = self.repository.get(uuid, version=version)
+        except AggregateNotFoundError:
+            raise HouseholdNotFound(household_id) from None
+        if not isinstance(household, Household):
+            raise HouseholdNotFound(household_id)
+        return household
+
+    def _load_readable(self, actor: Actor, household_id, *, version: int | None = None) -> Household:
+        household = self._load(household_id, version=version)
+        # Scope follows where the household is now, even when reading an old version.
+        current = household if version is None else self._load(household_id)
+        if not self.access.can_read(actor, current.address["village_code"]):
+            raise HouseholdNotFound(household_id)
+        return household
+
+    def _update(self, actor: Actor, household_id, expected_version: int | None, command: Callable[[Household], Any]) -> dict:
+        """Load, command, save; refuse or retry on a concurrent write, never merge."""
+        for _attempt in range(MAX_ATTEMPTS):
+            household = self._load_readable(actor, household_id)
+            if expected_version is not None and household.version != expected_version:
+                raise VersionConflict(household.id, expected_version, household.version)
+            others = command(household) or []
+            try:
+                recordings = self.save(household, *others)
+            except IntegrityError:
+                if others and self._others_exist(others):
+                    raise
+                if expected_version is not None:
+                    raise VersionConflict(household.id, expected_version, self._load(household.id).version) from None
+                continue
+            return {"id": str(household.id), "version": household.version, "position": _position(recordings)}
+        raise VersionConflict(household_id, None, self._load(household_id).version)
+
+    def _others_exist(self, aggregates: list) -> bool:
+        """True when a side aggregate (a KK index) already exists: a real duplicate."""
+        return any(a.id in self.repository for a in aggregates)
+
+
+def _position(recordings) -> int | None:
+    """The notification id of the last event written: projections wait for it."""
+    positions = [r.notification.id for r in recordings if getattr(r.notification, "id", None)]
+    return max(positions) if positions else None
+
+
+def household_dict(household: Household, regions: RegionCatalogue) -> dict:
+    """The household as plain data: what the API and templates see, never the aggregate."""
+    village = regions.get(household.address["village_code"])
+    kecamatan = regions.get(village.parent_code) if village and village.parent_code else None
+    members = [dict(m) for m in household.members.values()]
+    members.sort(key=lambda m: (m["nik"] != household.head_nik, m["birth_date"]))
+    head = dict(household.members[household.head_nik])
+    return {
+        "id": str(household.id),
+        "version": household.version,
+        "kk_number": household.kk_number,
+        "previous_kk_numbers": list(household.previous_kk_numbers),
+        "status": household.status,
+        "head": {k: head[k] for k in ("nik", "name", "sex", "birth_date")},
+        "members": members,
+        "address": dict(
+            household.address,
+            village_name=village.name if village else None,
+            kecamatan_code=kecamatan.code if kecamatan else None,
+            kecamatan_name=kecamatan.name if kecamatan else None,
+        ),
+        "location": household.location,
+        "category": household.current_categorisation,
+        "categorisations": [dict(c) for c in household.categorisations],
+        "interventions": [dict(i) for i in household.interventions.values()],
+        "follow_ups": [dict(f) for f in household.follow_ups.values()],
+        "graduation": household.graduation,
+        "closure": household.closure,
+        "registered_by": household.registered_by,
+        "created_on": household.created_on,
+        "modified_on": household.modified_on,
+    }
+
+
+def event_type(event) -> str:
+    return type(event).__name__
+
+
+def event_data(event) -> dict:
+    """The business content of an event, without the envelope."""
+    fields = dataclasses.fields(event) if dataclasses.is_dataclass(event) else ()
+    data = {f.name: getattr(event, f.name) for f in fields if f.name not in EVENT_METADATA}
+    if not data:
+        data = {k: v for k, v in vars(event).items() if k not in EVENT_METADATA}
+    return data
+
+
+def event_dict(event) -> dict:
+    return {
+        "version": event.originator_version,
+        "type": event_type(event),
+        "recorded_at": event.timestamp,
+        "actor": getattr(event, "actor", None),
+        "data": event_data(event),
+    }
+
+
+def recorded_at(event) -> datetime:
+    return event.timestamp

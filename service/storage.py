@@ -1,0 +1,117 @@
+"""One database URL configures both stores.
+
+The event store is the eventsourcing library's own SQLite or PostgreSQL module (faster
+than its SQLAlchemy recorder); SQLAlchemy holds everything else (users, read models,
+jobs) in the same database, so a deployment has one file or one PostgreSQL database.
+``memory://`` keeps both in memory, for the service-layer tests.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+DATABASE_URL_ENV = "KONVERGEN_DATABASE_URL"
+INSTANCE_PATH_ENV = "KONVERGEN_INSTANCE_PATH"
+
+
+class StorageConfigError(ValueError):
+    """The database URL cannot be used; the message says why."""
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get(INSTANCE_PATH_ENV) or Path.cwd() / "instance")
+
+
+def database_url_from_env() -> str:
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    return f"sqlite:///{default_instance_path() / 'konvergen.db'}"
+
+
+@dataclass(frozen=True)
+class Storage:
+    """What the URL names: the event store's settings and a SQLAlchemy engine."""
+
+    url: str
+    kind: str  # "sqlite", "postgresql" or "memory"
+    eventstore_env: dict
+    engine: Engine
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_storage(url: str | None = None) -> Storage:
+    url = url or database_url_from_env()
+    if url.startswith("memory:"):
+        engine = create_engine(
+            "sqlite+pysqlite://",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+        env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        return Storage(url, "memory", env, engine)
+    try:
+        parsed = make_url(url)
+    except Exception as error:  # sqlalchemy.exc.ArgumentError
+        raise StorageConfigError(f"{DATABASE_URL_ENV}: cannot parse {url!r}: {error}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise StorageConfigError(
+                f"{DATABASE_URL_ENV}: SQLite needs a file path (use memory:// for a throwaway store)"
+            )
+        path = Path(database).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            f"sqlite+pysqlite:///{path}",
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+        return Storage(url, "sqlite", env, engine)
+    if backend in ("postgresql", "postgres"):
+        engine = create_engine(
+            parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=10
+        )
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parsed.database or "",
+            "POSTGRES_HOST": parsed.host or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": parsed.username or "postgres",
+            "POSTGRES_PASSWORD": parsed.password or "",
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+        if parsed.query.get("schema"):
+            env["POSTGRES_SCHEMA"] = parsed.query["schema"]
+        return Storage(url, "postgresql", env, engine)
+    raise StorageConfigError(
+        f"{DATABASE_URL_ENV}: unsupported database {backend!r}; use sqlite:///FILE or postgresql://..."
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL like the event store, and foreign keys on; a busy file waits, never fails."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
