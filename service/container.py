@@ -31,6 +31,20 @@ class Konvergen:
             user_exists=self.users.exists,
         )
 
+    # -- read your writes ------------------------------------------------------
+
+    projections = None  # a projection runner, when the process runs one (issue 3)
+
+    def wait_for(self, position: int | None, timeout: float = 2.0) -> bool:
+        """Blocks (bounded) until every projection has processed ``position``.
+
+        Called after each command by the API and web UI so the next page a user sees
+        already shows their change. True when caught up (or nothing to wait for).
+        """
+        if self.projections is None or not position:
+            return True
+        return self.projections.wait_until(position, timeout)
+
     def reload_regions(self) -> None:
         """After `regions load`: rules and scope see the new villages at once."""
         with self.sessions() as session:
@@ -41,5 +55,7 @@ class Konvergen:
         self.households.access.regions = catalogue
 
     def close(self) -> None:
+        if self.projections is not None:
+            self.projections.stop()
         self.households.close()
         self.storage.dispose()
