@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from dataclasses import field
 from typing import Any
 from uuid import UUID
 
@@ -112,7 +113,11 @@ class Household(Aggregate):
     """A family and everything every agency has done for it."""
 
     class Event(Aggregate.Event):
+        """Every fact names who caused it and, optionally, where it came from
+        (for instance ``import:<id>:row:<n>``), so an auditor can trace it back."""
+
         actor: str
+        source_ref: str | None = field(default=None, kw_only=True)
 
     class Registered(Event, Aggregate.Created):
         class_version = 1
@@ -348,6 +353,7 @@ class Household(Aggregate):
         address: dict,
         location: dict | None,
         actor: str,
+        source_ref: str | None = None,
     ):
         self.kk_number = kk_number
         self.previous_kk_numbers: list[str] = []
@@ -406,6 +412,7 @@ class Household(Aggregate):
             address=check_address(address, regions),
             location=check_location(location),
             actor=actor,
+            source_ref=source_ref,
         )
 
     # -- invariants -------------------------------------------------------------
@@ -445,7 +452,8 @@ class Household(Aggregate):
     # -- identification ---------------------------------------------------------
 
     def change_kk(
-        self, *, new_kk_number: str, reason: str, effective_on: date | None, today: date, actor: str
+        self, *, new_kk_number: str, reason: str, effective_on: date | None, today: date, actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         new_kk_number = check_kk_number(new_kk_number, "new_kk_number")
@@ -462,6 +470,7 @@ class Household(Aggregate):
             reason=reason,
             effective_on=effective_on,
             actor=actor,
+            source_ref=source_ref,
         )
 
     def correct_identification(
@@ -497,9 +506,11 @@ class Household(Aggregate):
                 changes["head_name"] = name
         if not changes:
             raise InvalidValue("changes", "nothing to correct: every given value is already recorded")
-        self.trigger_event(self.IdentificationCorrected, changes=changes, reason=reason, actor=actor)
+        self.trigger_event(
+            self.IdentificationCorrected, changes=changes, reason=reason, actor=actor, source_ref=source_ref
+        )
 
-    def add_member(self, *, member: dict, joined_on: date | None, today: date, actor: str) -> None:
+    def add_member(self, *, member: dict, joined_on: date | None, today: date, actor: str, source_ref: str | None = None) -> None:
         self.check_open()
         member = check_person(member, today, "member")
         check_relationship(member.get("relationship"), "relationship")
@@ -510,10 +521,14 @@ class Household(Aggregate):
         if joined_on is not None:
             check_not_future(joined_on, today, "joined_on")
         self.trigger_event(
-            self.MemberAdded, member=_member_record(member), joined_on=joined_on, actor=actor
+            self.MemberAdded,
+            member=_member_record(member),
+            joined_on=joined_on,
+            actor=actor,
+            source_ref=source_ref,
         )
 
-    def correct_member(self, *, nik: str, changes: dict, reason: str, today: date, actor: str) -> None:
+    def correct_member(self, *, nik: str, changes: dict, reason: str, today: date, actor: str, source_ref: str | None = None) -> None:
         self.check_open()
         member = self.check_member(nik)
         reason = _text(reason, "reason", required=True)
@@ -536,10 +551,13 @@ class Household(Aggregate):
         diff = {key: checked[key] for key in MEMBER_FIELDS if checked[key] != member.get(key)}
         if not diff:
             raise InvalidValue("changes", "nothing to correct: every given value is already recorded")
-        self.trigger_event(self.MemberDetailsCorrected, nik=nik, changes=diff, reason=reason, actor=actor)
+        self.trigger_event(
+            self.MemberDetailsCorrected, nik=nik, changes=diff, reason=reason, actor=actor, source_ref=source_ref
+        )
 
     def record_member_left(
-        self, *, nik: str, reason: str, left_on: date, note: str = "", today: date, actor: str
+        self, *, nik: str, reason: str, left_on: date, note: str = "", today: date, actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         member = self.check_member(nik)
@@ -560,6 +578,7 @@ class Household(Aggregate):
             left_on=left_on,
             note=_text(note, "note", required=False),
             actor=actor,
+            source_ref=source_ref,
         )
 
     # -- categorisation ---------------------------------------------------------
@@ -593,6 +612,7 @@ class Household(Aggregate):
             effective_on=effective_on,
             reason=_text(reason, "reason", required=True),
             actor=actor,
+            source_ref=source_ref,
         )
 
     @property
@@ -631,6 +651,7 @@ class Household(Aggregate):
             value_idr=check_value_idr(value_idr),
             notes=_text(notes, "notes", required=False),
             actor=actor,
+            source_ref=source_ref,
         )
 
     def deliver_intervention(
@@ -653,9 +674,10 @@ class Household(Aggregate):
             value_idr=check_value_idr(value_idr),
             notes=_text(notes, "notes", required=False),
             actor=actor,
+            source_ref=source_ref,
         )
 
-    def cancel_intervention(self, *, intervention_id: str, reason: str, actor: str) -> None:
+    def cancel_intervention(self, *, intervention_id: str, reason: str, actor: str, source_ref: str | None = None) -> None:
         self.check_open()
         self.check_intervention_planned(intervention_id)
         self.trigger_event(
@@ -663,6 +685,7 @@ class Household(Aggregate):
             intervention_id=intervention_id,
             reason=_text(reason, "reason", required=True),
             actor=actor,
+            source_ref=source_ref,
         )
 
     # -- follow-ups -------------------------------------------------------------
@@ -689,6 +712,7 @@ class Household(Aggregate):
             assigned_to=_text(assigned_to, "assigned_to", required=True),
             purpose=_text(purpose, "purpose", required=True),
             actor=actor,
+            source_ref=source_ref,
         )
 
     def reschedule_follow_up(
@@ -715,10 +739,12 @@ class Household(Aggregate):
             assigned_to=assignee,
             reason=_text(reason, "reason", required=True),
             actor=actor,
+            source_ref=source_ref,
         )
 
     def complete_follow_up(
-        self, *, follow_up_id: str, completed_on: date, outcome: str, today: date, actor: str
+        self, *, follow_up_id: str, completed_on: date, outcome: str, today: date, actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         self.check_follow_up_open(follow_up_id)
@@ -729,9 +755,10 @@ class Household(Aggregate):
             completed_on=completed_on,
             outcome=_text(outcome, "outcome", required=True),
             actor=actor,
+            source_ref=source_ref,
         )
 
-    def cancel_follow_up(self, *, follow_up_id: str, reason: str, actor: str) -> None:
+    def cancel_follow_up(self, *, follow_up_id: str, reason: str, actor: str, source_ref: str | None = None) -> None:
         self.check_open()
         self.check_follow_up_open(follow_up_id)
         self.trigger_event(
@@ -739,11 +766,12 @@ class Household(Aggregate):
             follow_up_id=follow_up_id,
             reason=_text(reason, "reason", required=True),
             actor=actor,
+            source_ref=source_ref,
         )
 
     # -- lifecycle --------------------------------------------------------------
 
-    def graduate(self, *, effective_on: date, reason: str, today: date, actor: str) -> None:
+    def graduate(self, *, effective_on: date, reason: str, today: date, actor: str, source_ref: str | None = None) -> None:
         self.check_open()
         if self.status == GRADUATED:
             raise InvalidState("the household has already graduated")
@@ -757,6 +785,7 @@ class Household(Aggregate):
             effective_on=effective_on,
             reason=_text(reason, "reason", required=True),
             actor=actor,
+            source_ref=source_ref,
         )
 
     def close(
@@ -786,13 +815,14 @@ class Household(Aggregate):
             effective_on=effective_on,
             note=_text(note, "note", required=False),
             actor=actor,
+            source_ref=source_ref,
         )
 
-    def reopen(self, *, reason: str, actor: str) -> None:
+    def reopen(self, *, reason: str, actor: str, source_ref: str | None = None) -> None:
         if self.status != CLOSED:
             raise InvalidState("only a closed household can be reopened")
         self.trigger_event(
-            self.Reopened, reason=_text(reason, "reason", required=True), actor=actor
+            self.Reopened, reason=_text(reason, "reason", required=True), actor=actor, source_ref=source_ref
         )
 
 

@@ -26,7 +26,7 @@ from service.clock import Clock
 from service.errors import HouseholdNotFound, UnknownUser, VersionConflict
 
 MAX_ATTEMPTS = 8
-EVENT_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic", "actor")
+EVENT_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic", "actor", "source_ref")
 
 
 class DateAsISO(Transcoding):
@@ -100,6 +100,7 @@ class Households(Application):
         address: dict,
         location: dict | None = None,
         members: list[dict] | None = None,
+        source_ref: str | None = None,
     ) -> dict:
         village = address.get("village_code") if isinstance(address, dict) else None
         self.regions.check_village(village)
@@ -114,6 +115,7 @@ class Households(Application):
             regions=self.regions,
             today=self.clock.today(),
             actor=actor.username,
+            source_ref=source_ref,
         )
         index = KKIndex.reserve(kk_number=household.kk_number, household_id=household.id, actor=actor.username)
         try:
@@ -156,10 +158,12 @@ class Households(Application):
 
         return self._update(actor, household_id, expected_version, run)
 
-    def add_member(self, actor: Actor, household_id, *, expected_version=None, member: dict, joined_on=None) -> dict:
+    def add_member(self, actor: Actor, household_id, *, expected_version=None, member: dict, joined_on=None, source_ref=None) -> dict:
         def run(household: Household) -> None:
             self.access.check_change(actor, household.address["village_code"])
-            household.add_member(member=member, joined_on=joined_on, today=self.clock.today(), actor=actor.username)
+            household.add_member(
+                member=member, joined_on=joined_on, today=self.clock.today(), actor=actor.username, source_ref=source_ref
+            )
 
         return self._update(actor, household_id, expected_version, run)
 
@@ -202,6 +206,7 @@ class Households(Application):
         notes: str = "",
         delivered_on: date | None = None,
         intervention_id: str | None = None,
+        source_ref: str | None = None,
     ) -> dict:
         """Plans an intervention; with ``delivered_on`` it is recorded as delivered too."""
         intervention_id = intervention_id or uuid4().hex
@@ -220,6 +225,7 @@ class Households(Application):
                 notes=notes,
                 programmes=self.programmes,
                 actor=actor.username,
+                source_ref=source_ref,
             )
             if delivered_on is not None:
                 household.deliver_intervention(
@@ -229,6 +235,7 @@ class Households(Application):
                     notes="",
                     today=self.clock.today(),
                     actor=actor.username,
+                    source_ref=source_ref,
                 )
 
         result = self._update(actor, household_id, expected_version, run)
@@ -454,6 +461,7 @@ def event_dict(event) -> dict:
         "type": event_type(event),
         "recorded_at": event.timestamp,
         "actor": getattr(event, "actor", None),
+        "source_ref": getattr(event, "source_ref", None),
         "data": event_data(event),
     }
 
