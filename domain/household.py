@@ -387,6 +387,7 @@ class Household(Aggregate):
         regions: RegionCatalogue,
         today: date,
         actor: str,
+        source_ref: str | None = None,
     ) -> Household:
         kk_number = check_kk_number(kk_number)
         head = check_person(head, today, "head")
