@@ -484,6 +484,7 @@ class Household(Aggregate):
         reason: str,
         regions: RegionCatalogue,
         actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         reason = _text(reason, "reason", required=True)
@@ -594,6 +595,7 @@ class Household(Aggregate):
         reason: str,
         today: date,
         actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         if category not in CATEGORIES:
@@ -637,6 +639,7 @@ class Household(Aggregate):
         notes: str,
         programmes: ProgrammeCatalogue,
         actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         if intervention_id in self.interventions:
@@ -664,6 +667,7 @@ class Household(Aggregate):
         notes: str,
         today: date,
         actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         self.check_intervention_planned(intervention_id)
@@ -700,6 +704,7 @@ class Household(Aggregate):
         purpose: str,
         today: date,
         actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         if follow_up_id in self.follow_ups:
@@ -725,6 +730,7 @@ class Household(Aggregate):
         reason: str,
         today: date,
         actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         current = self.check_follow_up_open(follow_up_id)
@@ -798,6 +804,7 @@ class Household(Aggregate):
         note: str,
         today: date,
         actor: str,
+        source_ref: str | None = None,
     ) -> None:
         self.check_open()
         if reason not in CLOSURE_REASONS:
