@@ -88,6 +88,8 @@ def check_location(location: dict | None, prefix: str = "location") -> dict | No
     """Coordinates are optional, but when given they must lie in Indonesia."""
     if location is None:
         return None
+    if not isinstance(location, dict):
+        raise InvalidValue(prefix, "must be an object with lat and lon")
     lat, lon = location.get("lat"), location.get("lon")
     for name, value in (("lat", lat), ("lon", lon)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -392,6 +394,8 @@ class Household(Aggregate):
         kk_number = check_kk_number(kk_number)
         head = check_person(head, today, "head")
         head.pop("relationship", None)
+        if members is not None and not isinstance(members, list):
+            raise InvalidValue("members", "must be a list")
         checked_members = []
         seen = {head["nik"]}
         for index, member in enumerate(members or []):
@@ -490,6 +494,8 @@ class Household(Aggregate):
         reason = _text(reason, "reason", required=True)
         changes: dict[str, Any] = {}
         if address is not None:
+            if not isinstance(address, dict):
+                raise InvalidValue("address", "must be an object")
             merged = dict(self.address)
             merged.update({k: v for k, v in address.items() if v is not None})
             checked = check_address(merged, regions)
@@ -534,6 +540,8 @@ class Household(Aggregate):
         self.check_open()
         member = self.check_member(nik)
         reason = _text(reason, "reason", required=True)
+        if not isinstance(changes, dict):
+            raise InvalidValue("changes", "must be an object")
         unknown = set(changes) - set(MEMBER_FIELDS)
         if unknown:
             raise InvalidValue(sorted(unknown)[0], "cannot be corrected here")

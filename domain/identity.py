@@ -114,6 +114,8 @@ def check_relationship(value: str, field: str = "relationship") -> str:
 
 def check_person(person: dict, today: date, prefix: str) -> dict:
     """Validates a person record; returns it normalised (name whitespace folded)."""
+    if not isinstance(person, dict):
+        raise InvalidValue(prefix, "must be an object with nik, name, sex and birth_date")
     sex = check_sex(person.get("sex"), f"{prefix}.sex")
     nik = check_nik(person.get("nik"), f"{prefix}.nik", sex=sex)
     name = check_name(person.get("name"), f"{prefix}.name")
