@@ -67,14 +67,14 @@ def problem_for_http_exception(error: HTTPException) -> Response:
     messages = data.get("errors") or data.get("messages")
     if messages:
         # webargs nests by location ({"json": {...}}); clients want field -> messages.
-        if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "headers", "path", "view_args"}:
+        if isinstance(messages, dict) and set(messages) <= _LOCATIONS:
             flat: dict = {}
             for location_messages in messages.values():
-                if isinstance(location_messages, dict):
-                    flat.update(location_messages)
-                else:
-                    flat.setdefault("_schema", []).extend(location_messages)
+                for field, field_messages in flatten_messages(location_messages).items():
+                    flat.setdefault(field, []).extend(field_messages)
             messages = flat
+        else:
+            messages = flatten_messages(messages)
         extra["errors"] = messages
     headers.update(data.get("headers") or {})
     if error.code == 401:
@@ -82,7 +82,38 @@ def problem_for_http_exception(error: HTTPException) -> Response:
     detail = data.get("message") or error.description
     if error.code == 422 and messages:
         detail = "the request body has invalid fields: " + ", ".join(sorted(map(str, messages)))
+    elif error.code == 400 and messages:
+        # Werkzeug's stock text says nothing; say what was malformed.
+        detail = "the request is malformed: " + "; ".join(
+            " ".join(map(str, found)) if field == "_schema" else f"{field}: {' '.join(map(str, found))}"
+            for field, found in messages.items()
+        )
     return problem(error.code or 500, error.name, detail, headers=headers, **extra)
+
+
+_LOCATIONS = {"json", "query", "querystring", "form", "headers", "path", "view_args"}
+
+
+def flatten_messages(messages, prefix: str = "") -> dict[str, list]:
+    """Marshmallow's nested messages as the domain names fields: ``head.nik``, ``members[1].sex``.
+
+    ``{"head": {"nik": [..]}}`` becomes ``{"head.nik": [..]}``, so a client reads one
+    shape whether the schema or the domain refused the value.
+    """
+    if not isinstance(messages, dict):
+        listed = list(messages) if isinstance(messages, (list, tuple)) else [str(messages)]
+        return {prefix or "_schema": listed}
+    flat: dict[str, list] = {}
+    for key, value in messages.items():
+        if isinstance(key, int):
+            path = f"{prefix}[{key}]"
+        elif key == "_schema":
+            path = prefix or "_schema"
+        else:
+            path = f"{prefix}.{key}" if prefix else str(key)
+        for field, field_messages in flatten_messages(value, path).items():
+            flat.setdefault(field, []).extend(field_messages)
+    return flat
 
 
 _TITLES = {
