@@ -44,6 +44,8 @@ MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relationship")
 ACTIVE, GRADUATED, CLOSED = "active", "graduated", "closed"
 PLANNED, DELIVERED, CANCELLED = "planned", "delivered", "cancelled"
 OPEN, COMPLETED = "open", "completed"
+REMINDER_KINDS = ("reminder_before", "reminder_due", "reminder_overdue", "escalation")
+REMINDER_CHANNELS = ("in_app", "email", "webhook")
 
 _NEIGHBOURHOOD = re.compile(r"^[0-9]{1,3}$")
 MAX_TEXT = 2000
@@ -111,8 +113,20 @@ def check_value_idr(value: Any, field: str = "value_idr") -> int | None:
     return value
 
 
+def reminder_key(kind: str, follow_up_id: str, due_on: date) -> str:
+    """A reminder of one kind, for one follow-up and one due date, happens once."""
+    return f"{kind}:{follow_up_id}:{due_on.isoformat()}"
+
+
 class Household(Aggregate):
     """A family and everything every agency has done for it."""
+
+    # 2: reminders_sent joined the state; older snapshots are upcast below.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        state["reminders_sent"] = {}
 
     class Event(Aggregate.Event):
         """Every fact names who caused it and, optionally, where it came from
@@ -310,6 +324,21 @@ class Household(Aggregate):
                 status=CANCELLED, cancelled_reason=self.reason
             )
 
+    class ReminderSent(Event):
+        """The scheduler told someone about a follow-up (kind ``escalation``: the
+        kecamatan supervisors), so the history shows who was told what, and when."""
+
+        class_version = 1
+        kind: str
+        follow_up_id: str
+        due_on: date
+        recipients: list
+        channels: list
+
+        def apply(self, household: Household) -> None:
+            key = reminder_key(self.kind, self.follow_up_id, self.due_on)
+            household.reminders_sent[key] = self.originator_version
+
     class Graduated(Event):
         class_version = 1
         effective_on: date
@@ -372,6 +401,7 @@ class Household(Aggregate):
         self.categorisations: list[dict] = []
         self.interventions: dict[str, dict] = {}
         self.follow_ups: dict[str, dict] = {}
+        self.reminders_sent: dict[str, int] = {}  # reminder_key -> version that recorded it
         self.graduation: dict | None = None
         self.closure: dict | None = None
         self.registered_by = actor
@@ -782,6 +812,51 @@ class Household(Aggregate):
             reason=_text(reason, "reason", required=True),
             actor=actor,
             source_ref=source_ref,
+        )
+
+    # -- reminders --------------------------------------------------------------
+
+    def has_reminder(self, kind: str, follow_up_id: str, due_on: date) -> bool:
+        return reminder_key(kind, follow_up_id, due_on) in self.reminders_sent
+
+    def check_reminder_applies(self, kind: str, follow_up_id: str, due_on: date) -> None:
+        """A reminder is for an open follow-up's current due date, and happens once."""
+        self.check_open()
+        if kind not in REMINDER_KINDS:
+            raise InvalidValue("kind", f"must be one of {', '.join(REMINDER_KINDS)}")
+        item = self.check_follow_up_open(follow_up_id)
+        if _date(due_on, "due_on") != item["due_on"]:
+            raise InvalidState(
+                f"follow-up {follow_up_id} is now due on {item['due_on'].isoformat()}, "
+                f"not {due_on.isoformat()}"
+            )
+        if self.has_reminder(kind, follow_up_id, due_on):
+            raise InvalidState(f"{kind} for follow-up {follow_up_id} due {due_on.isoformat()} was already sent")
+
+    def record_reminder(
+        self,
+        *,
+        kind: str,
+        follow_up_id: str,
+        due_on: date,
+        recipients: list[str],
+        channels: list[str],
+        actor: str,
+    ) -> None:
+        self.check_reminder_applies(kind, follow_up_id, due_on)
+        if not isinstance(recipients, list) or not recipients:
+            raise InvalidValue("recipients", "must name at least one user")
+        checked_recipients = [_text(r, "recipients", required=True) for r in recipients]
+        if not isinstance(channels, list) or not channels or not set(channels) <= set(REMINDER_CHANNELS):
+            raise InvalidValue("channels", f"must be some of {', '.join(REMINDER_CHANNELS)}")
+        self.trigger_event(
+            self.ReminderSent,
+            kind=kind,
+            follow_up_id=follow_up_id,
+            due_on=due_on,
+            recipients=checked_recipients,
+            channels=list(channels),
+            actor=actor,
         )
 
     # -- lifecycle --------------------------------------------------------------

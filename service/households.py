@@ -21,9 +21,9 @@ from domain.errors import DuplicateKK, InvalidValue
 from domain.household import Household
 from domain.kk_index import KKIndex, kk_index_id
 from domain.reference import ProgrammeCatalogue, RegionCatalogue
-from service.access import AccessPolicy, Actor
+from service.access import SYSTEM, SYSTEM_ACTOR, AccessPolicy, Actor
 from service.clock import Clock
-from service.errors import HouseholdNotFound, UnknownUser, VersionConflict
+from service.errors import Forbidden, HouseholdNotFound, UnknownUser, VersionConflict
 
 MAX_ATTEMPTS = 8
 EVENT_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic", "actor", "source_ref")
@@ -325,6 +325,47 @@ class Households(Application):
             household.cancel_follow_up(follow_up_id=follow_up_id, reason=reason, actor=actor.username)
 
         return self._update(actor, household_id, expected_version, run)
+
+    # -- reminders --------------------------------------------------------------
+
+    def record_reminder(
+        self,
+        household_id,
+        *,
+        kind: str,
+        follow_up_id: str,
+        due_on: date,
+        recipients: list[str],
+        channels: list[str],
+        actor: Actor = SYSTEM_ACTOR,
+    ) -> dict:
+        """The scheduler's record of a reminder or escalation, once per (kind, follow-up, due date).
+
+        A retry of a reminder already in the history answers ``recorded: False`` (the
+        scheduler crashed after recording); one that no longer applies (follow-up done,
+        rescheduled, household closed) is refused, so a stale read model never sends it.
+        """
+        if actor.role != SYSTEM:
+            raise Forbidden(f"{actor.username} may not record reminders; the scheduler does")
+        already: list[bool] = []
+
+        def run(household: Household) -> None:
+            already.clear()
+            if household.has_reminder(kind, follow_up_id, due_on):
+                already.append(True)
+                return
+            household.record_reminder(
+                kind=kind,
+                follow_up_id=follow_up_id,
+                due_on=due_on,
+                recipients=recipients,
+                channels=channels,
+                actor=actor.username,
+            )
+
+        result = self._update(actor, household_id, None, run)
+        result["recorded"] = not already
+        return result
 
     # -- lifecycle --------------------------------------------------------------
 
