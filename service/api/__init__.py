@@ -72,4 +72,6 @@ def init_api(app: Flask) -> None:
 
 def api_blueprints() -> list:
     """The API's resources; each module owns one blueprint."""
-    return [meta]
+    from service.api import households, reference
+
+    return [meta, households.blp, reference.blp]
