@@ -268,15 +268,16 @@ class Households(Application):
     # -- follow-ups -------------------------------------------------------------
 
     def _check_assignee(self, username: str | None) -> None:
+        """Asked after the scope check, so a reader who may not write hears 403, not who exists."""
         if username and not self.user_exists(username):
             raise InvalidValue("assigned_to", f"no user {username}")
 
     def schedule_follow_up(self, actor: Actor, household_id, *, expected_version=None, due_on: date, assigned_to: str, purpose: str, follow_up_id: str | None = None) -> dict:
         follow_up_id = follow_up_id or uuid4().hex
-        self._check_assignee(assigned_to)
 
         def run(household: Household) -> None:
             self.access.check_change(actor, household.address["village_code"])
+            self._check_assignee(assigned_to)
             household.schedule_follow_up(
                 follow_up_id=follow_up_id,
                 due_on=due_on,
@@ -291,10 +292,9 @@ class Households(Application):
         return result
 
     def reschedule_follow_up(self, actor: Actor, household_id, follow_up_id: str, *, expected_version=None, due_on: date, reason: str, assigned_to: str | None = None) -> dict:
-        self._check_assignee(assigned_to)
-
         def run(household: Household) -> None:
             self.access.check_change(actor, household.address["village_code"])
+            self._check_assignee(assigned_to)
             household.reschedule_follow_up(
                 follow_up_id=follow_up_id,
                 due_on=due_on,
