@@ -29,6 +29,13 @@ from domain_builders import (
 )
 
 
+RECORDED_BY_COMMANDS = {
+    "Registered", "KKChanged", "IdentificationCorrected", "MemberAdded", "MemberDetailsCorrected", "MemberLeft",
+    "Categorised", "InterventionPlanned", "InterventionDelivered", "InterventionCancelled", "FollowUpScheduled",
+    "FollowUpRescheduled", "FollowUpCompleted", "FollowUpCancelled", "Graduated", "Closed", "Reopened",
+}
+
+
 def household_event_classes() -> dict[str, type]:
     return {
         name: value
@@ -42,7 +49,7 @@ def test_every_event_class_of_the_household_declares_its_class_version():
     # The library re-declares its generic ``Created`` on every aggregate; registration
     # never records it (it always records ``Registered``), so it is not part of the contract.
     classes.pop("Created")
-    assert len(classes) == 17
+    assert set(classes) >= RECORDED_BY_COMMANDS
     missing = sorted(name for name, cls in classes.items() if "class_version" not in vars(cls))
     assert missing == []
 
@@ -81,7 +88,7 @@ def test_replaying_the_recorded_events_rebuilds_the_same_household():
     full_history(household)
     events = household.collect_events()
 
-    assert len({type(e) for e in events}) == 17  # every kind of event took part
+    assert {type(e).__name__ for e in events} == RECORDED_BY_COMMANDS  # every kind took part
     rebuilt = replay(events)
     assert state(rebuilt) == state(household)
     assert rebuilt.version == household.version == len(events)
