@@ -8,3 +8,15 @@ import click
 @click.group()
 def main() -> None:
     """Konvergen: the household case file for ending extreme poverty."""
+
+
+from service.cli.demo import demo  # noqa: E402
+from service.cli.regions import regions  # noqa: E402
+from service.cli.serve import serve  # noqa: E402
+from service.cli.users import tokens, users  # noqa: E402
+
+main.add_command(serve)
+main.add_command(demo)
+main.add_command(users)
+main.add_command(tokens)
+main.add_command(regions)
