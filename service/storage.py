@@ -80,6 +80,7 @@ def open_storage(url: str | None = None) -> Storage:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "service.audit.chain_store:ChainedSQLiteApplicationRecorder",
         }
         return Storage(url, "sqlite", env, engine)
     if backend in ("postgresql", "postgres"):
@@ -96,6 +97,7 @@ def open_storage(url: str | None = None) -> Storage:
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_CONNECT_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": "service.audit.chain_store:ChainedPostgresApplicationRecorder",
         }
         if parsed.query.get("schema"):
             env["POSTGRES_SCHEMA"] = parsed.query["schema"]

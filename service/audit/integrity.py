@@ -1,0 +1,456 @@
+"""Tamper evidence you can check: seal periods, verify every chain and seal, export.
+
+The recorders in ``chain_store`` chain each event as it is written. Here:
+
+* ``seal_complete_periods`` closes every finished day (WIB) of the notification log
+  with a seal over that day's link hashes, linked to the previous seal;
+* ``verify`` recomputes every content hash, link hash and seal, and names the first
+  broken link (household, version, what differs);
+* ``export`` writes events, chain and seals in a form an auditor checks with
+  ``sha256sum`` and ``printf`` alone (README: "For auditors: verifying an export").
+
+Seals cover notification-id ranges: a seal's range runs from the previous seal's last
+id (exclusive) to its own last id, and every chained event in it counts. The day only
+decides where a range ends: the last event chained before midnight WIB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.errors import DomainError
+from service.audit.chain_rule import RULE_VERSION, ZERO_HASH, EventsDigest, content_hash, link_hash, seal_hash
+from service.audit.chain_store import Seal, supports_chain
+from service.clock import WIB
+
+SEAL_GRACE = timedelta(minutes=5)  # lets a write that began just before midnight commit first
+MAX_LISTED_PROBLEMS = 100
+
+
+class IntegrityUnavailable(DomainError):
+    """The event store keeps no chain (the in-memory store used by tests)."""
+
+    code = "integrity_unavailable"
+
+
+class SealRefused(DomainError):
+    """Sealing would cover events that carry no chain link yet."""
+
+    code = "seal_refused"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken link, located: which household, which version, what differs."""
+
+    kind: str
+    message: str
+    household_id: str | None = None
+    version: int | None = None
+    notification_id: int | None = None
+    seal: int | None = None
+
+
+@dataclass
+class Verification:
+    events_checked: int = 0
+    households_checked: int = 0
+    seals_checked: int = 0
+    sealed_through: str | None = None
+    sealed_through_id: int = 0
+    last_seal_hash: str | None = None
+    backfilled_links: int = 0
+    unsealed_events: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    checked_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        self.problems.append(problem)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["first_problem"] = asdict(self.first_problem) if self.first_problem else None
+        return data
+
+
+def _recorder(households) -> Any:
+    recorder = households.recorder
+    if not supports_chain(recorder):
+        raise IntegrityUnavailable(
+            "this event store keeps no hash chain (the in-memory store); "
+            "tamper evidence needs SQLite or PostgreSQL"
+        )
+    return recorder
+
+
+# -- sealing ---------------------------------------------------------------------------
+
+
+def seal_complete_periods(households, now: datetime) -> list[Seal]:
+    """Seals every finished WIB day that has unsealed events; returns the new seals.
+
+    Safe to run concurrently: seals are numbered, and a second sealer that loses the
+    race on a number re-reads and carries on from the winner's seal.
+    """
+    recorder = _recorder(households)
+    created: list[Seal] = []
+    while True:
+        with recorder.chain_reader() as reader:
+            seals = reader.seals()
+            last = seals[-1] if seals else None
+            after = last.last_id if last else 0
+            earliest = reader.earliest_unsealed(after)
+            if earliest is None:
+                return created
+            day = earliest.astimezone(WIB).date()
+            if last is not None:
+                # A row chained just before a seal was made rides with the next period.
+                day = max(day, date.fromisoformat(last.period) + timedelta(days=1))
+            end = datetime.combine(day + timedelta(days=1), time(), WIB)
+            if end + SEAL_GRACE > now:
+                return created
+            last_id = reader.last_id_before(after, end)
+            if last_id is None:  # pragma: no cover - earliest < end guarantees a row
+                return created
+            unchained = reader.count_unchained(last_id)
+            if unchained:
+                raise SealRefused(
+                    f"{unchained} events up to notification {last_id} have no chain link; "
+                    "run `konvergen audit backfill` first"
+                )
+            digest = EventsDigest()
+            first_id = None
+            for notification_id, link in reader.link_hashes(after, last_id):
+                first_id = notification_id if first_id is None else first_id
+                digest.add(link)
+            prev = last.seal_hash if last else ZERO_HASH
+            period = day.isoformat()
+            seal = Seal(
+                seq=(last.seq + 1) if last else 1,
+                period=period,
+                first_id=first_id or last_id,
+                last_id=last_id,
+                count=digest.count,
+                events_digest=digest.hexdigest(),
+                prev_seal_hash=prev,
+                seal_hash=seal_hash(prev, period, first_id or last_id, last_id, digest.count, digest.hexdigest()),
+                sealed_at=now.astimezone(timezone.utc),
+            )
+        try:
+            recorder.insert_seal(seal)
+        except IntegrityError:
+            continue  # another sealer took this number; start again from its seal
+        created.append(seal)
+
+
+# -- verification ----------------------------------------------------------------------
+
+
+class _SealCursor:
+    """Walks the seals alongside the chain rows, checking each seal when its range ends."""
+
+    def __init__(self, seals: list[Seal], result: Verification):
+        self.seals = seals
+        self.result = result
+        self.index = 0
+        self.prev_hash = ZERO_HASH
+        self._start()
+
+    def _start(self) -> None:
+        self.digest = EventsDigest()
+        self.first_seen: int | None = None
+
+    def add(self, notification_id: int, link: str) -> None:
+        while self.index < len(self.seals) and notification_id > self.seals[self.index].last_id:
+            self._close()
+        if self.index < len(self.seals):
+            if self.first_seen is None:
+                self.first_seen = notification_id
+            self.digest.add(link)
+        else:
+            self.result.unsealed_events += 1
+
+    def finish(self) -> None:
+        while self.index < len(self.seals):
+            self._close()
+
+    def _close(self) -> None:
+        seal = self.seals[self.index]
+        result = self.result
+        where = f"seal {seal.seq} ({seal.period}, notifications up to {seal.last_id})"
+        expected_hash = seal_hash(
+            seal.prev_seal_hash, seal.period, seal.first_id, seal.last_id, seal.count, seal.events_digest
+        )
+        if seal.prev_seal_hash != self.prev_hash:
+            result.add(Problem("seal_link", f"{where} does not link to the seal before it", notification_id=seal.last_id, seal=seal.seq))
+        elif expected_hash != seal.seal_hash:
+            result.add(Problem("seal_altered", f"{where}: its own hash does not match its fields", notification_id=seal.last_id, seal=seal.seq))
+        elif self.digest.count != seal.count:
+            result.add(Problem(
+                "seal_count",
+                f"{where} sealed {seal.count} events, the chain now holds {self.digest.count} in that range",
+                notification_id=seal.last_id, seal=seal.seq,
+            ))
+        elif self.digest.hexdigest() != seal.events_digest:
+            result.add(Problem(
+                "seal_digest",
+                f"{where}: the chain's link hashes in that range differ from the sealed ones",
+                notification_id=seal.last_id, seal=seal.seq,
+            ))
+        result.seals_checked += 1
+        result.sealed_through = seal.period
+        result.sealed_through_id = seal.last_id
+        result.last_seal_hash = seal.seal_hash
+        self.prev_hash = seal.seal_hash
+        self.index += 1
+        self._start()
+
+
+def verify(households, now: datetime) -> Verification:
+    """Recomputes every content hash, link and seal; problems come in notification order."""
+    recorder = _recorder(households)
+    result = Verification(checked_at=now)
+    last_link: dict[str, tuple[int, str]] = {}
+    hash_bytes = sha256
+    with recorder.chain_reader() as reader:
+        seals = _SealCursor(reader.seals(), result)
+        for row in reader.links_with_events():
+            nid, oid, version, topic, content, prev, link, backfilled, e_oid, e_version, e_topic, e_state = row
+            seals.add(nid, link)
+            result.events_checked += 1
+            if backfilled:
+                result.backfilled_links += 1
+            where = f"household {oid} version {version} (notification {nid})"
+            if link_hash(prev, oid, version, topic, content) != link:
+                result.add(Problem("link_altered", f"{where}: its chain row was altered", oid, version, nid))
+            previous = last_link.get(oid)
+            if previous is None:
+                if version != 1:
+                    result.add(Problem("missing_version", f"{where}: versions 1 to {version - 1} are missing from the chain", oid, version, nid))
+                elif prev != ZERO_HASH:
+                    result.add(Problem("broken_link", f"{where}: the first version must link to 64 zeros", oid, version, nid))
+            elif version != previous[0] + 1:
+                result.add(Problem(
+                    "missing_version",
+                    f"{where}: version {previous[0] + 1} is missing from the chain (or out of order)",
+                    oid, version, nid,
+                ))
+            elif prev != previous[1]:
+                result.add(Problem("broken_link", f"{where} does not link to version {previous[0]}", oid, version, nid))
+            last_link[oid] = (version, link)
+            if e_state is None:
+                result.add(Problem("missing_event", f"{where}: the event is missing from the event store", oid, version, nid))
+            elif e_oid != oid or e_version != version:
+                result.add(Problem(
+                    "order",
+                    f"{where}: notification {nid} now holds household {e_oid} version {e_version}; events were moved or reordered",
+                    oid, version, nid,
+                ))
+            elif e_topic != topic:
+                result.add(Problem("content_mismatch", f"{where}: its event type was changed to {e_topic}", oid, version, nid))
+            elif hash_bytes(e_state).hexdigest() != content:
+                result.add(_content_problem(reader, where, oid, version, nid, content_hash(bytes(e_state))))
+        seals.finish()
+        result.households_checked = len(last_link)
+        unchained = reader.count_unchained()
+        if unchained:
+            listed = reader.unchained_events(MAX_LISTED_PROBLEMS)
+            if result.events_checked == 0:
+                result.add(Problem(
+                    "unchained_store",
+                    f"none of the {unchained} stored events is chained: they were recorded before tamper "
+                    "evidence was enabled; run `konvergen audit backfill` once",
+                    notification_id=listed[0][0],
+                ))
+            else:
+                for nid, oid, version in listed:
+                    result.add(Problem("unchained_event", f"household {oid} version {version} (notification {nid}) has no chain link", oid, version, nid))
+                result.problem_count += unchained - len(listed)
+    result.problems.sort(key=lambda p: p.notification_id if p.notification_id is not None else 0)
+    del result.problems[MAX_LISTED_PROBLEMS:]
+    return result
+
+
+def _content_problem(reader, where: str, oid: str, version: int, nid: int, actual: str) -> Problem:
+    """A stored event's bytes changed; if they are another version's bytes, say so."""
+    other = reader.content_hashes(oid).get(actual)
+    if other is not None and other != version:
+        return Problem(
+            "order",
+            f"{where} holds the content recorded for version {other}; events were reordered",
+            oid, version, nid,
+        )
+    return Problem("content_mismatch", f"{where}: its stored bytes do not match the recorded content hash", oid, version, nid)
+
+
+def backfill(households) -> int:
+    """Chains events recorded before tamper evidence was enabled (a one-time upgrade)."""
+    return _recorder(households).backfill()
+
+
+# -- export ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out_dir: str
+    events: int
+    households: int
+    seals: int
+    unsealed_events: int
+    manifest_sha256: str
+
+
+def _sha256_file(path: Path) -> str:
+    digest = sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _event_type(topic: str) -> str:
+    return topic.rpartition(".")[2].rpartition(":")[2]
+
+
+def export(
+    households,
+    out_dir: str | os.PathLike,
+    *,
+    now: datetime,
+    exported_by: str,
+    household_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ExportResult:
+    """Writes events, chain and seals for an auditor (layout in README)."""
+    recorder = _recorder(households)
+    seal_complete_periods(households, now)
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty; export into a new directory")
+    (out / "events").mkdir(parents=True, exist_ok=True)
+    sums: list[tuple[str, str]] = []
+    exported_ids: list[int] = []
+    households_seen: set[str] = set()
+    with recorder.chain_reader() as reader:
+        seals = reader.seals()
+        with (out / "events.jsonl").open("w", encoding="utf-8") as events_file, (
+            out / "chain.tsv"
+        ).open("w", encoding="utf-8") as chain_file:
+            chain_file.write("notification_id\thousehold_id\tversion\ttopic\tcontent_sha256\tprev_hash\thash\n")
+            for nid, oid, version, topic, state, content, prev, link, chained_at in reader.export_rows(
+                household_id, since, until
+            ):
+                state = bytes(state)
+                relative = f"events/{oid}/{version}.json"
+                if oid not in households_seen:
+                    (out / "events" / oid).mkdir(exist_ok=True)
+                    households_seen.add(oid)
+                (out / relative).write_bytes(state)
+                sums.append((content_hash(state), relative))
+                chain_file.write(f"{nid}\t{oid}\t{version}\t{topic}\t{content}\t{prev}\t{link}\n")
+                events_file.write(json.dumps({
+                    "notification_id": nid,
+                    "household_id": oid,
+                    "version": version,
+                    "type": _event_type(topic),
+                    "topic": topic,
+                    "chained_at": reader.from_db_time(chained_at).isoformat(),
+                    "file": relative,
+                    "content_sha256": content,
+                    "prev_hash": prev,
+                    "hash": link,
+                    "event": _readable(state),
+                }, ensure_ascii=False) + "\n")
+                exported_ids.append(nid)
+        needed = _seals_covering(seals, exported_ids)
+        (out / "seals").mkdir(exist_ok=True)
+        with (out / "seals.tsv").open("w", encoding="utf-8") as seals_file:
+            seals_file.write("seq\tperiod\tfirst_id\tlast_id\tcount\tevents_digest\tprev_seal_hash\tseal_hash\n")
+            previous_last = 0
+            for seal in seals:
+                seals_file.write(
+                    f"{seal.seq}\t{seal.period}\t{seal.first_id}\t{seal.last_id}\t{seal.count}\t"
+                    f"{seal.events_digest}\t{seal.prev_seal_hash}\t{seal.seal_hash}\n"
+                )
+                if seal.seq in needed:
+                    relative = f"seals/{seal.seq}.hashes"
+                    with (out / relative).open("w", encoding="ascii") as hashes:
+                        for _nid, link in reader.link_hashes(previous_last, seal.last_id):
+                            hashes.write(link + "\n")
+                    sums.append((_sha256_file(out / relative), relative))
+                previous_last = seal.last_id
+    sealed_through_id = seals[-1].last_id if seals else 0
+    unsealed = sum(1 for nid in exported_ids if nid > sealed_through_id)
+    for name in ("events.jsonl", "chain.tsv", "seals.tsv"):
+        sums.append((_sha256_file(out / name), name))
+    (out / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for digest, name in sums), encoding="ascii")
+    manifest = {
+        "format": "konvergen-audit-export",
+        "rule_version": RULE_VERSION,
+        "exported_at": now.astimezone(timezone.utc).isoformat(),
+        "exported_by": exported_by,
+        "filters": {
+            "household_id": household_id,
+            "from": since.isoformat() if since else None,
+            "to": until.isoformat() if until else None,
+        },
+        "events": len(exported_ids),
+        "households": len(households_seen),
+        "sealed_through": seals[-1].period if seals else None,
+        "sealed_through_notification_id": sealed_through_id,
+        "last_seal_hash": seals[-1].seal_hash if seals else None,
+        "unsealed_events": unsealed,
+        "files": {name: _sha256_file(out / name) for name in ("SHA256SUMS", "events.jsonl", "chain.tsv", "seals.tsv")},
+        "rules": {
+            "content_sha256": "sha256 of the file events/<household_id>/<version>.json (the stored bytes)",
+            "hash": "sha256 of prev_hash, household_id, version, topic, content_sha256 joined by newlines",
+            "prev_hash": "the hash of the household's previous version; 64 zeros for version 1",
+            "events_digest": "sha256 of the seal's link hashes in notification order, one per line",
+            "seal_hash": "sha256 of prev_seal_hash, period, first_id, last_id, count, events_digest joined by newlines",
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    manifest_sha = _sha256_file(out / "manifest.json")
+    (out / "manifest.json.sha256").write_text(f"{manifest_sha}  manifest.json\n", encoding="ascii")
+    return ExportResult(str(out), len(exported_ids), len(households_seen), len(needed), unsealed, manifest_sha)
+
+
+def _seals_covering(seals: list[Seal], notification_ids: list[int]) -> set[int]:
+    needed: set[int] = set()
+    index, previous_last = 0, 0
+    for nid in notification_ids:  # ascending
+        while index < len(seals) and nid > seals[index].last_id:
+            previous_last = seals[index].last_id
+            index += 1
+        if index < len(seals) and nid > previous_last:
+            needed.add(seals[index].seq)
+    return needed
+
+
+def _readable(state: bytes) -> Any:
+    """The event as JSON for reading; the exact bytes are in the event's own file."""
+    try:
+        return json.loads(state)
+    except ValueError:
+        return None

@@ -1,0 +1,187 @@
+"""Every event is chained as it is written, periods are sealed, and `verify` finds and
+names any edit made behind the service's back: on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit_helpers import Forger, categorise, days_later, plan, register
+from service.audit.chain_rule import ZERO_HASH, content_hash, link_hash
+from service.audit.integrity import SealRefused, backfill, seal_complete_periods, verify
+
+
+def chain_rows(konvergen):
+    with konvergen.households.recorder.chain_reader() as reader:
+        return [row[:8] for row in reader.links_with_events()]
+
+
+@pytest.fixture
+def story(store, clock):
+    """Two households with a few events on 28 November, a third on the 29th."""
+    households = store.households
+    first = register(households, 1)
+    categorise(households, first, desil=3)
+    plan(households, first, delivered_on=clock.today())
+    second = register(households, 2)
+    categorise(households, second)
+    days_later(clock, 1)
+    third = register(households, 3)
+    categorise(households, first, category="miskin", desil=4)
+    return {"first": first, "second": second, "third": third}
+
+
+def test_each_event_links_to_its_households_previous_event_by_the_documented_rule(store, story):
+    rows = chain_rows(store)
+    with store.households.recorder.chain_reader() as reader:
+        assert len(rows) == reader.count_events()
+    by_household: dict[str, list] = {}
+    for nid, oid, version, topic, content, prev, link, _backfilled in rows:
+        by_household.setdefault(oid, []).append((version, prev, link))
+        assert link == link_hash(prev, oid, version, topic, content)
+    first = by_household[story["first"]]
+    assert [v for v, _, _ in first] == [1, 2, 3, 4, 5]
+    assert first[0][1] == ZERO_HASH
+    for (_, _, link_before), (_, prev, _) in zip(first, first[1:]):
+        assert prev == link_before
+
+
+def test_the_content_hash_is_the_sha256_of_the_stored_bytes_which_are_left_unchanged(store, story):
+    forger = Forger(store)
+    stored = forger.state(story["first"], 2)
+    row = next(r for r in chain_rows(store) if r[1] == story["first"] and r[2] == 2)
+    assert row[4] == content_hash(stored)
+    assert b"miskin_ekstrem" in stored  # the library's own JSON, not rewritten
+
+
+def test_an_untouched_store_verifies_every_event_household_and_seal(store, story, clock):
+    days_later(clock, 1)
+    seals = seal_complete_periods(store.households, clock.now())
+    result = verify(store.households, clock.now())
+    assert result.ok, result.problems
+    assert result.events_checked == store.households.recorder.max_notification_id()
+    assert result.households_checked == 6  # three households and their three KK index entries
+    assert result.seals_checked == len(seals) == 2
+    assert result.last_seal_hash == seals[-1].seal_hash
+
+
+def test_sealing_waits_for_a_day_to_end_and_links_each_seal_to_the_one_before(store, story, clock):
+    assert seal_complete_periods(store.households, clock.now()) and True  # the 28th has ended
+    assert seal_complete_periods(store.households, clock.now()) == []  # the 29th has not
+    days_later(clock, 1)
+    [second] = seal_complete_periods(store.households, clock.now())
+    with store.households.recorder.chain_reader() as reader:
+        first, again = reader.seals()
+    assert again == second
+    assert (first.period, second.period) == ("2026-11-28", "2026-11-29")
+    assert second.prev_seal_hash == first.seal_hash and first.prev_seal_hash == ZERO_HASH
+    assert first.first_id == 1 and second.first_id == first.last_id + 1
+    assert first.count + second.count == store.households.recorder.max_notification_id()
+
+
+def test_altered_event_bytes_are_found_and_named_by_household_and_version(store, story, clock):
+    forger = Forger(store)
+    original = forger.state(story["first"], 2)
+    forger.set_state(story["first"], 2, original.replace(b'"desil":3', b'"desil":9'))
+    result = verify(store.households, clock.now())
+    assert not result.ok
+    problem = result.first_problem
+    assert (problem.kind, problem.household_id, problem.version) == ("content_mismatch", story["first"], 2)
+    assert f"household {story['first']} version 2" in problem.message
+    assert result.problem_count == 1
+
+
+def test_a_deleted_event_is_found_as_missing(store, story, clock):
+    Forger(store).delete(story["second"], 2)
+    result = verify(store.households, clock.now())
+    assert (result.first_problem.kind, result.first_problem.household_id, result.first_problem.version) == (
+        "missing_event", story["second"], 2,
+    )
+    assert "missing from the event store" in result.first_problem.message
+
+
+def test_two_events_with_swapped_contents_are_found_as_reordered(store, story, clock):
+    Forger(store).swap_states(story["first"], 2, 3)
+    result = verify(store.households, clock.now())
+    problem = result.first_problem
+    assert (problem.kind, problem.household_id, problem.version) == ("order", story["first"], 2)
+    assert "content recorded for version 3" in problem.message
+    assert result.problem_count == 2
+
+
+def test_two_events_with_swapped_versions_are_found_as_reordered(store, story, clock):
+    Forger(store).swap_versions(story["first"], 2, 3)
+    result = verify(store.households, clock.now())
+    problem = result.first_problem
+    assert (problem.kind, problem.household_id, problem.version) == ("order", story["first"], 2)
+    assert "now holds household" in problem.message and "version 3" in problem.message
+
+
+def test_a_forger_who_also_rewrites_the_chain_row_is_caught_by_the_seal(store, story, clock):
+    days_later(clock, 2)
+    seal_complete_periods(store.households, clock.now())
+    forger = Forger(store)
+    forged = forger.state(story["second"], 2).replace(b"miskin_ekstrem", b"tidak_miskin")
+    forger.set_state(story["second"], 2, forged)
+    prev = next(r[6] for r in chain_rows(store) if r[1] == story["second"] and r[2] == 1)
+    topic = "domain.household:Household.Categorised"
+    forger.rewrite_chain_row(
+        story["second"], 2, content=content_hash(forged),
+        link=link_hash(prev, story["second"], 2, topic, content_hash(forged)),
+    )
+    result = verify(store.households, clock.now())
+    assert [p.kind for p in result.problems] == ["seal_digest"]
+    assert "seal 1 (2026-11-28" in result.first_problem.message
+
+
+def test_chain_and_seal_rows_refuse_updates_and_deletes(store, story, clock):
+    seal_complete_periods(store.households, clock.now())
+    forger = Forger(store)
+    for statement in (
+        f"UPDATE {forger.chain} SET hash='x'",
+        f"DELETE FROM {forger.chain}",
+        f"DELETE FROM {store.households.recorder.seals_table}",
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            forger.execute(statement)
+
+
+def written_without_links(monkeypatch, konvergen):
+    """Events written while this patch is active get no chain rows, like a legacy store's."""
+    monkeypatch.setattr(type(konvergen.households.recorder), "chain_events", lambda *args, **kwargs: [])
+
+
+def test_sealing_refuses_while_older_events_have_no_chain_link(store, story, clock, monkeypatch):
+    written_without_links(monkeypatch, store)
+    register(store.households, 9)
+    monkeypatch.undo()
+    register(store.households, 10)
+    days_later(clock, 2)
+    with pytest.raises(SealRefused, match="audit backfill"):
+        seal_complete_periods(store.households, clock.now())
+
+
+def test_a_store_written_before_tamper_evidence_is_reported_until_backfilled_once(store, clock, monkeypatch):
+    written_without_links(monkeypatch, store)
+    first = register(store.households, 1)
+    categorise(store.households, first)
+    monkeypatch.undo()
+    result = verify(store.households, clock.now())
+    assert [p.kind for p in result.problems] == ["unchained_store"]
+    assert "konvergen audit backfill" in result.first_problem.message
+    assert backfill(store.households) == 3
+    result = verify(store.households, clock.now())
+    assert result.ok and result.events_checked == 3 and result.backfilled_links == 3
+
+
+def test_a_new_event_on_a_household_from_before_the_chain_chains_its_earlier_events_first(store, clock, monkeypatch):
+    written_without_links(monkeypatch, store)
+    first = register(store.households, 1)
+    monkeypatch.undo()
+    categorise(store.households, first)
+    rows = [r for r in chain_rows(store) if r[1] == first]
+    assert [(r[2], bool(r[7])) for r in rows] == [(1, True), (2, False)]
+    assert rows[1][5] == rows[0][6]
+    result = verify(store.households, clock.now())
+    assert [p.kind for p in result.problems] == ["unchained_event"]  # only the KK index entry is left
+    backfill(store.households)
+    assert verify(store.households, clock.now()).ok
