@@ -93,13 +93,13 @@ def plain_json(value):
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$|^(\d{1,9})$')
 
 
-class IfMatchField(fields.Field):
+class IfMatchField(fields.String):
     """``If-Match: "3"`` (also ``W/"3"`` or a bare ``3``) -> 3; ``*`` -> no condition."""
 
     default_error_messages = {"invalid": 'must be one version as an entity tag, such as "3"'}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = (value or "").strip()
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
         if value == "*":
             return None
         found = _ETAG.match(value)

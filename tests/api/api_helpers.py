@@ -30,9 +30,10 @@ def registration(**changes) -> dict:
 class ApiClient:
     """Sends requests as one user (or anonymously) and keeps the answers' JSON handy."""
 
-    def __init__(self, client, token: str | None):
+    def __init__(self, client, token: str | None, username: str | None = None):
         self.client = client
         self.token = token
+        self.username = username
 
     def headers(self, extra: dict | None = None) -> dict:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}

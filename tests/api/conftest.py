@@ -8,9 +8,17 @@ the API; ``state`` reads a household's version and event count to prove nothing 
 from __future__ import annotations
 
 import pytest
+from argon2 import PasswordHasher
 
 from api_helpers import PASSWORD, ApiClient, registration
 from service.app import create_app
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """Every API test makes users; argon2 at production cost (a quarter second each) is
+    not what these tests are about, so they hash at the lowest cost argon2 allows."""
+    monkeypatch.setattr("service.users._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -27,7 +35,7 @@ def make_client(app, konvergen):
         made[role] = made.get(role, 0) + 1
         username = username or f"{role.replace('_', '-')}{made[role]}"
         konvergen.users.create_user(username=username, password=PASSWORD, role=role, **scope)
-        return ApiClient(app.test_client(), konvergen.users.issue_token(username))
+        return ApiClient(app.test_client(), konvergen.users.issue_token(username), username)
 
     return make
 

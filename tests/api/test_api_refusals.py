@@ -1,0 +1,281 @@
+"""Bad input gets a problem document naming what is wrong, never a 500, and changes nothing."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from api_helpers import CHILD, HEAD, WIFE, registration
+
+PROBLEM_JSON = "application/problem+json"
+ONE_MIB = 1024 * 1024
+
+
+def assert_problem(response, status: int, field: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == PROBLEM_JSON
+    body = response.json
+    assert body["status"] == status
+    assert body["title"]
+    if field is not None:
+        assert field in body["errors"], body
+        assert all(isinstance(message, str) and message for message in body["errors"][field])
+    return body
+
+
+@pytest.fixture
+def planned(api, household):
+    """The household with one planned intervention and one open follow-up: (intervention, follow-up)."""
+    intervention = api.post(
+        f"/households/{household}/interventions", {"programme": "pkh", "agency": "dinsos", "planned_on": "2026-11-01"}
+    ).json["intervention_id"]
+    follow_up = api.post(
+        f"/households/{household}/follow-ups", {"due_on": "2026-12-05", "assigned_to": "admin", "purpose": "kunjungan"}
+    ).json["follow_up_id"]
+    return intervention, follow_up
+
+
+CATEGORISATION = {"category": "miskin", "desil": 3, "source": "field_verification", "effective_on": "2026-11-01", "reason": "kunjungan"}
+INTERVENTION = {"programme": "pkh", "agency": "dinsos", "planned_on": "2026-11-01", "value_idr": 1000}
+
+
+def with_(body: dict, **changes) -> dict:
+    return {**body, **changes}
+
+
+# -- schema refusals: 422 naming the field ---------------------------------------------
+
+HOUSEHOLD_BODY_ERRORS = [
+    ("categorisations", with_(CATEGORISATION, colour="red"), "colour"),
+    ("categorisations", with_(CATEGORISATION, category="sangat_miskin"), "category"),
+    ("categorisations", with_(CATEGORISATION, source="rumor"), "source"),
+    ("categorisations", with_(CATEGORISATION, desil=0), "desil"),
+    ("categorisations", with_(CATEGORISATION, desil=11), "desil"),
+    ("categorisations", with_(CATEGORISATION, desil="3"), "desil"),
+    ("categorisations", with_(CATEGORISATION, desil=2.5), "desil"),
+    ("categorisations", with_(CATEGORISATION, effective_on="2026-13-01"), "effective_on"),
+    ("categorisations", with_(CATEGORISATION, effective_on="yesterday"), "effective_on"),
+    ("categorisations", with_(CATEGORISATION, effective_on="2026-11-01T10:00:00"), "effective_on"),
+    ("categorisations", with_(CATEGORISATION, reason=""), "reason"),
+    ("categorisations", with_(CATEGORISATION, reason="x" * 2001), "reason"),
+    ("categorisations", {k: v for k, v in CATEGORISATION.items() if k != "category"}, "category"),
+    ("interventions", with_(INTERVENTION, value_idr=1.5), "value_idr"),
+    ("interventions", with_(INTERVENTION, value_idr="1000"), "value_idr"),
+    ("interventions", with_(INTERVENTION, value_idr=True), "value_idr"),
+    ("interventions", with_(INTERVENTION, value_idr=-1), "value_idr"),
+    ("interventions", with_(INTERVENTION, strategy="bagi_bagi"), "strategy"),
+    ("interventions", with_(INTERVENTION, notes="x" * 2001), "notes"),
+    ("interventions", with_(INTERVENTION, programme=["pkh"]), "programme"),
+    ("members", with_(WIFE, relationship="bos"), "relationship"),
+    ("members", with_(WIFE, sex="M"), "sex"),
+    ("members", with_(WIFE, name="x" * 201), "name"),
+    ("members", with_(WIFE, birth_date=19850721), "birth_date"),
+    ("identification", {"location": {"lat": "-6.9", "lon": 107.7}, "reason": "titik"}, "location.lat"),
+    ("identification", {"address": {"rt": "1234"}, "reason": "rt"}, "address.rt"),
+    ("identification", {"address": {"kelurahan": "x"}, "reason": "rt"}, "address.kelurahan"),
+    ("kk-change", {"new_kk_number": "3204050101200002", "reason": "lost"}, "reason"),
+    ("follow-ups", {"due_on": "2026-12-05", "assigned_to": "", "purpose": "kunjungan"}, "assigned_to"),
+    ("graduation", {"effective_on": "2026-11-01"}, "reason"),
+    ("closure", {"reason": "bored", "effective_on": "2026-11-01"}, "reason"),
+    ("reopening", {"reason": "x", "by": "me"}, "by"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "body", "field"), HOUSEHOLD_BODY_ERRORS)
+def test_an_invalid_field_is_refused_with_422_naming_it_and_nothing_is_recorded(api, household, state, endpoint, body, field):
+    before = state(household)
+
+    response = api.post(f"/households/{household}/{endpoint}", body)
+
+    problem = assert_problem(response, 422, field)
+    assert field in problem["detail"]
+    assert state(household) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (registration(extra="x"), "extra"),
+        (registration(head=dict(HEAD, religion="x")), "head.religion"),
+        (registration(head=dict(HEAD, sex="laki-laki")), "head.sex"),
+        (registration(members=[WIFE, dict(CHILD, birth_date="05-01-2010")]), "members[1].birth_date"),
+        (registration(address={"rt": "3", "rw": "7"}), "address.village_code"),
+        (registration(location={"lat": -6.9}), "location.lon"),
+        (registration(kk_number=3204050101200001), "kk_number"),
+        ([registration()], "_schema"),
+    ],
+)
+def test_an_invalid_registration_is_refused_with_422_naming_the_nested_field_and_registers_nothing(api, konvergen, admin, body, field):
+    response = api.post("/households", body)
+
+    assert_problem(response, 422, field)
+    with pytest.raises(Exception, match="not found"):
+        konvergen.households.find_by_kk(admin, "3204050101200001")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"kk_number": "320405010120000"}, "kk_number"),
+        ({"kk_number": "9904050101200001"}, "kk_number"),
+        ({"head": dict(HEAD, nik="3204053203800001")}, "head.nik"),
+        ({"head": dict(HEAD, sex="P")}, "head.nik"),
+        ({"head": dict(HEAD, birth_date="2027-01-01")}, "head.birth_date"),
+        ({"address": {"rt": "3", "rw": "7", "village_code": "32.04.99.9999"}}, "address.village_code"),
+        ({"location": {"lat": 40.0, "lon": 107.7}}, "location.lat"),
+        ({"members": [WIFE, dict(CHILD, nik=WIFE["nik"], sex="P")]}, "members[1].nik"),
+    ],
+)
+def test_a_registration_breaking_a_domain_rule_is_refused_with_422_naming_the_field(api, konvergen, admin, changes, field):
+    response = api.post("/households", registration(**changes))
+
+    assert_problem(response, 422, field)
+    with pytest.raises(Exception, match="not found"):
+        konvergen.households.find_by_kk(admin, "3204050101200001")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "field"),
+    [
+        ("interventions", with_(INTERVENTION, programme="bansos_fiktif"), "programme"),
+        ("interventions", with_(INTERVENTION, agency="dinkes"), "agency"),
+        ("interventions", with_(INTERVENTION, delivered_on="2026-12-01"), "delivered_on"),
+        ("categorisations", with_(CATEGORISATION, effective_on="2026-12-01"), "effective_on"),
+        ("follow-ups", {"due_on": "2026-11-01", "assigned_to": "admin", "purpose": "kunjungan"}, "due_on"),
+        ("follow-ups", {"due_on": "2026-12-05", "assigned_to": "nobody", "purpose": "kunjungan"}, "assigned_to"),
+        ("members", with_(WIFE, nik=HEAD["nik"], sex="L"), "nik"),
+        ("identification", {"head_name": HEAD["name"], "reason": "sama"}, "changes"),
+    ],
+)
+def test_a_change_breaking_a_domain_rule_is_refused_with_422_naming_the_field_and_records_nothing(api, household, state, endpoint, body, field):
+    before = state(household)
+
+    response = api.post(f"/households/{household}/{endpoint}", body)
+
+    assert_problem(response, 422, field)
+    assert state(household) == before
+
+
+# -- transport refusals: 400, 413, 415 -------------------------------------------------
+
+
+def test_a_malformed_json_body_is_refused_with_400_and_records_nothing(api, household, state):
+    before = state(household)
+
+    response = api.post(
+        f"/households/{household}/categorisations", data='{"category": "miskin",', headers={"Content-Type": "application/json"}
+    )
+
+    problem = assert_problem(response, 400)
+    assert "JSON" in problem["detail"]
+    assert state(household) == before
+
+
+def test_a_body_that_is_not_json_is_refused_with_415_and_records_nothing(api, household, state):
+    before = state(household)
+
+    response = api.post(
+        f"/households/{household}/categorisations", data={"category": "miskin"}, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert_problem(response, 415)
+    assert state(household) == before
+
+
+def test_a_body_over_one_mebibyte_is_refused_with_413_and_records_nothing(api, household, state):
+    before = state(household)
+    body = '{"reason": "' + "x" * ONE_MIB + '"}'
+
+    response = api.post(f"/households/{household}/reopening", data=body, headers={"Content-Type": "application/json"})
+
+    assert_problem(response, 413)
+    assert state(household) == before
+
+
+def test_an_empty_json_body_is_refused_with_422_naming_the_required_fields(api, household, state):
+    before = state(household)
+
+    response = api.post(f"/households/{household}/graduation", data="", headers={"Content-Type": "application/json"})
+
+    problem = assert_problem(response, 422, "effective_on")
+    assert "reason" in problem["errors"]
+    assert state(household) == before
+
+
+# -- unknown ids: 404 ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("household_id", [lambda: str(uuid4()), lambda: "not-a-uuid", lambda: "1"])
+def test_an_unknown_or_malformed_household_id_answers_404_to_reads_and_writes(api, household, state, household_id):
+    missing = household_id()
+    before = state(household)
+
+    assert_problem(api.get(f"/households/{missing}"), 404)
+    assert_problem(api.get(f"/households/{missing}/history"), 404)
+    assert_problem(api.post(f"/households/{missing}/categorisations", CATEGORISATION), 404)
+    assert state(household) == before
+
+
+def test_a_registration_id_that_names_no_household_answers_404_to_a_change(api):
+    response = api.post(f"/households/{uuid4()}/categorisations", CATEGORISATION)
+
+    problem = assert_problem(response, 404)
+    assert problem["code"] == "household_not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("interventions/{unknown}/delivery", {"delivered_on": "2026-11-20"}),
+        ("interventions/{unknown}/cancellation", {"reason": "ganda"}),
+        ("follow-ups/{unknown}/completion", {"completed_on": "2026-11-20", "outcome": "ok"}),
+        ("follow-ups/{unknown}/rescheduling", {"due_on": "2026-12-20", "reason": "nanti"}),
+        ("follow-ups/{unknown}/cancellation", {"reason": "batal"}),
+        ("members/{unknown}/correction", {"name": "Siapa", "reason": "?"}),
+        ("members/{unknown}/departure", {"reason": "moved", "left_on": "2026-11-01"}),
+    ],
+)
+def test_an_unknown_intervention_follow_up_or_member_answers_404_and_records_nothing(api, household, planned, state, path, body):
+    before = state(household)
+
+    response = api.post(f"/households/{household}/" + path.format(unknown="3204050000000000"), body)
+
+    problem = assert_problem(response, 404)
+    assert problem["code"] == "not_found"
+    assert state(household) == before
+
+
+def test_an_unknown_api_path_answers_a_404_problem(api):
+    assert_problem(api.get("/nothing-here"), 404)
+
+
+def test_a_method_the_resource_does_not_have_answers_405(api, household):
+    assert_problem(api.client.delete(f"/api/v1/households/{household}", headers=api.headers()), 405)
+
+
+# -- state refusals: 409 ----------------------------------------------------------------
+
+
+def test_a_second_delivery_of_the_same_intervention_is_refused_with_409_and_records_nothing(api, household, planned, state):
+    intervention, _ = planned
+    first = api.post(f"/households/{household}/interventions/{intervention}/delivery", {"delivered_on": "2026-11-20"})
+    assert first.status_code == 200
+    before = state(household)
+
+    second = api.post(f"/households/{household}/interventions/{intervention}/delivery", {"delivered_on": "2026-11-21"})
+
+    problem = assert_problem(second, 409)
+    assert problem["code"] == "invalid_state"
+    assert "delivered" in problem["detail"]
+    assert state(household) == before
+
+
+def test_the_head_of_household_cannot_depart_which_is_a_409_naming_why(api, household, state):
+    before = state(household)
+
+    response = api.post(f"/households/{household}/members/{HEAD['nik']}/departure", {"reason": "moved", "left_on": "2026-11-01"})
+
+    problem = assert_problem(response, 409)
+    assert "head" in problem["detail"]
+    assert state(household) == before
