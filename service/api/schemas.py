@@ -15,7 +15,7 @@ import re
 from datetime import date, datetime
 from uuid import UUID
 
-from marshmallow import RAISE, Schema, fields, post_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from domain.household import (
     CATEGORIES,
@@ -33,6 +33,9 @@ MAX_CODE = 40
 MAX_IDENTIFIER = 32  # NIK/KK: the domain says exactly what is wrong; this only bounds size
 MAX_USERNAME = 64
 MAX_MEMBERS_AT_REGISTRATION = 30
+# Rp 1 trillion: far above any household programme, and exact in every client's JSON
+# numbers (JavaScript's are safe up to 2**53) and in a BIGINT column.
+MAX_IDR = 10**12
 
 
 class StrictSchema(Schema):
@@ -40,6 +43,19 @@ class StrictSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def refuse_nul_characters(self, data, **kwargs):
+        """A NUL character is never part of a name or a note, and PostgreSQL text refuses it."""
+        if isinstance(data, dict):
+            bad = {
+                key: ["must not contain NUL characters"]
+                for key, value in data.items()
+                if isinstance(value, str) and "\x00" in value
+            }
+            if bad:
+                raise ValidationError(bad)
+        return data
 
 
 # -- fields -------------------------------------------------------------------------
@@ -59,7 +75,7 @@ def choice(values, **kwargs) -> fields.String:
 
 def rupiah(**kwargs) -> fields.Integer:
     """A whole, non-negative number of Rupiah: 1.5 and "1000" are refused, not coerced."""
-    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0), **kwargs)
+    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=MAX_IDR), **kwargs)
 
 
 class StrictFloat(fields.Float):
