@@ -128,7 +128,9 @@ class Outbox:
         if not reminders:
             return 0
         now = self.clock.now()
-        by_key = {r.key: r for r in reminders}
+        # One order for every writer, so two passes inserting the same keys wait on
+        # each other instead of deadlocking (PostgreSQL locks each new key it inserts).
+        by_key = {r.key: r for r in sorted(reminders, key=lambda r: r.key)}
         with self.engine.begin() as conn:
             statement = _insert_ignoring_duplicates(conn.dialect.name).returning(
                 reminders_t.c.id, reminders_t.c.kind, reminders_t.c.subject, reminders_t.c.due_on
@@ -193,6 +195,8 @@ class Outbox:
 
     def settle(self, recorded: Sequence[int] = (), void: Sequence[tuple[int, str]] = ()) -> None:
         """Pending reminders become recorded (deliverable) or void (never delivered)."""
+        if not recorded and not void:
+            return
         now = self.clock.now()
         with self.engine.begin() as conn:
             for part in chunks(list(recorded)):
