@@ -13,6 +13,7 @@ class Base(DeclarativeBase):
 def create_tables(engine: Engine) -> None:
     # Import the modules that declare tables so their metadata is complete.
     from service import reference, users  # noqa: F401
+    from service.importing import records  # noqa: F401
 
     Base.metadata.create_all(engine)
 

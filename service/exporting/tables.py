@@ -1,0 +1,66 @@
+"""Streaming table writers: CSV (UTF-8 with BOM, so Excel shows Indonesian names
+right) and XLSX (openpyxl's write-only mode, so memory stays flat)."""
+
+from __future__ import annotations
+
+import csv
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from openpyxl import Workbook
+
+FORMATS = ("csv", "xlsx")
+
+
+class TableFormatError(ValueError):
+    """The output path or format cannot be written."""
+
+
+class TableWriter(Protocol):
+    def write(self, row: list) -> None: ...
+
+
+def format_of(path: str | Path, fmt: str | None = None) -> str:
+    fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise TableFormatError(f"{path}: write .csv or .xlsx (not {fmt or 'a file without a suffix'})")
+    return fmt
+
+
+class _CsvWriter:
+    def __init__(self, stream):
+        self._writer = csv.writer(stream)
+
+    def write(self, row: list) -> None:
+        self._writer.writerow(["" if value is None else value for value in row])
+
+
+class _XlsxWriter:
+    def __init__(self, sheet):
+        self._sheet = sheet
+
+    def write(self, row: list) -> None:
+        self._sheet.append(row)
+
+
+@contextmanager
+def open_table(path: str | Path, headers: list[str], *, fmt: str | None = None,
+               sheet_title: str = "Data") -> Iterator[TableWriter]:
+    """Writes a header row, then whatever rows the caller writes; dates stay dates."""
+    path = Path(path)
+    fmt = format_of(path, fmt)
+    if not path.parent.is_dir():
+        raise TableFormatError(f"{path}: folder {path.parent} does not exist")
+    if fmt == "csv":
+        with open(path, "w", encoding="utf-8-sig", newline="") as stream:
+            writer = _CsvWriter(stream)
+            writer.write(headers)
+            yield writer
+        return
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title)
+    writer = _XlsxWriter(sheet)
+    writer.write(headers)
+    yield writer
+    workbook.save(path)
