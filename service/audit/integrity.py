@@ -28,8 +28,12 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import DomainError
 from service.audit.chain_rule import RULE_VERSION, ZERO_HASH, EventsDigest, content_hash, link_hash, seal_hash
+from service.access import ADMIN, AUDITOR, SYSTEM, Actor
+from service.audit import access_log as log
+from service.audit.access_log import AccessLog
 from service.audit.chain_store import Seal, supports_chain
-from service.clock import WIB
+from service.clock import WIB, Clock
+from service.errors import Forbidden
 
 SEAL_GRACE = timedelta(minutes=5)  # lets a write that began just before midnight commit first
 MAX_LISTED_PROBLEMS = 100
@@ -341,10 +345,10 @@ def export(
     household_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    verification: Verification | None = None,
 ) -> ExportResult:
     """Writes events, chain and seals for an auditor (layout in README)."""
     recorder = _recorder(households)
-    seal_complete_periods(households, now)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty; export into a new directory")
@@ -421,6 +425,11 @@ def export(
         "sealed_through_notification_id": sealed_through_id,
         "last_seal_hash": seals[-1].seal_hash if seals else None,
         "unsealed_events": unsealed,
+        "verification_at_export": None if verification is None else {
+            "ok": verification.ok,
+            "problems": verification.problem_count,
+            "first_problem": verification.first_problem.message if verification.first_problem else None,
+        },
         "files": {name: _sha256_file(out / name) for name in ("SHA256SUMS", "events.jsonl", "chain.tsv", "seals.tsv")},
         "rules": {
             "content_sha256": "sha256 of the file events/<household_id>/<version>.json (the stored bytes)",
@@ -454,3 +463,76 @@ def _readable(state: bytes) -> Any:
         return json.loads(state)
     except ValueError:
         return None
+
+
+# -- the use cases, with roles and the access log ------------------------------------
+
+VERIFIERS = frozenset({AUDITOR, ADMIN, SYSTEM})
+OPERATORS = frozenset({ADMIN, SYSTEM})
+
+
+class Integrity:
+    """Verify, seal, export and backfill, each for the roles allowed to, and logged."""
+
+    def __init__(self, households, access: AccessLog, clock: Clock):
+        self.households = households
+        self.access = access
+        self.clock = clock
+
+    def verify(self, actor: Actor) -> Verification:
+        """Verifies everything, then seals the finished periods if the record is sound.
+
+        Sealing only after a clean verification means a seal never vouches for a
+        record that was already broken when it was made.
+        """
+        _require(actor, VERIFIERS, "verify the records")
+        now = self.clock.now()
+        result = verify(self.households, now)
+        if result.ok:
+            new = seal_complete_periods(self.households, now)
+            if new:
+                result = verify(self.households, now)
+        self.access.record(actor, log.VERIFICATION, None, ok=result.ok, problems=result.problem_count)
+        return result
+
+    def seal(self, actor: Actor) -> tuple[Verification, list[Seal]]:
+        _require(actor, OPERATORS, "seal periods")
+        now = self.clock.now()
+        result = verify(self.households, now)
+        if not result.ok:
+            return result, []
+        return result, seal_complete_periods(self.households, now)
+
+    def export(
+        self,
+        actor: Actor,
+        out_dir: str | os.PathLike,
+        *,
+        household_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[ExportResult, Verification]:
+        """Exports after a verification (and sealing, when sound); both go in the access log."""
+        _require(actor, VERIFIERS, "export the records")
+        if household_id is not None:
+            household_id = str(self.households._load_readable(actor, household_id).id)
+        checked = self.verify(actor)
+        result = export(
+            self.households, out_dir, now=self.clock.now(), exported_by=actor.username,
+            household_id=household_id, since=since, until=until, verification=checked,
+        )
+        self.access.record(
+            actor, log.EXPORT, household_id,
+            since=since.isoformat() if since else None, until=until.isoformat() if until else None,
+            events=result.events, manifest_sha256=result.manifest_sha256,
+        )
+        return result, checked
+
+    def backfill(self, actor: Actor) -> int:
+        _require(actor, OPERATORS, "backfill the chain")
+        return backfill(self.households)
+
+
+def _require(actor: Actor, roles: frozenset, what: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden(f"{actor.username} ({actor.role}) may not {what}")
