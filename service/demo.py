@@ -191,8 +191,12 @@ def generate_demo(
     today: date | None = None,
     kabupaten: str = DEFAULT_KABUPATEN,
     progress: Callable[[int], None] | None = None,
+    logins_path: Path | None = None,
 ) -> DemoResult:
     """Creates demo users and ``households`` case files in an empty database.
+
+    With ``logins_path``, the logins are written there as soon as the accounts exist,
+    so an interrupted load still leaves accounts someone can sign in with.
 
     While it runs, the households' clock is a FixedClock at ``today`` (moved back for the
     follow-ups that are overdue today, which the domain only accepts when scheduled in
@@ -206,7 +210,9 @@ def generate_demo(
             "the database already has households; the demo only loads into an empty one "
             "(delete the SQLite file, or point KONVERGEN_DATABASE_URL at a new database)"
         )
-    builder = _DemoBuilder(konvergen, seed=seed, today=today or konvergen.clock.today(), kabupaten=kabupaten)
+    builder = _DemoBuilder(
+        konvergen, seed=seed, today=today or konvergen.clock.today(), kabupaten=kabupaten, logins_path=logins_path
+    )
     original_clock = konvergen.households.clock
     konvergen.households.clock = builder.clock
     try:
@@ -244,8 +250,9 @@ class _Person:
 class _DemoBuilder:
     """Holds the seed's random stream and the numbers already handed out."""
 
-    def __init__(self, konvergen: Konvergen, *, seed: int, today: date, kabupaten: str):
+    def __init__(self, konvergen: Konvergen, *, seed: int, today: date, kabupaten: str, logins_path: Path | None):
         self.konvergen = konvergen
+        self.logins_path = logins_path
         self.households = konvergen.households
         self.rng = random.Random(seed)
         self.today = today
@@ -346,6 +353,8 @@ class _DemoBuilder:
                 username=username, password=password, role=role, display_name=display_name, **scope
             )
             self.result.logins.append(DemoLogin(username, role, description, password))
+        if self.logins_path is not None:
+            write_logins(self.logins_path, self.result.logins, self.today)
         users = self.konvergen.users
         self.admin = users.actor("demo.admin")
         self.officer = users.actor(f"demo.{self.officer_agency}")

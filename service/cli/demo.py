@@ -17,7 +17,6 @@ from service.demo import (
     generate_demo,
     has_households,
     instance_folder,
-    write_logins,
 )
 
 ROLE_ACCOUNTS = 5  # the first logins: one per role; the rest are the kecamatan TKSK
@@ -49,11 +48,12 @@ def demo(count: int, seed: int, if_empty: bool) -> None:
         started = time.perf_counter()
         try:
             with tqdm(total=count, unit="household", desc="Demo", disable=None) as bar:
-                result = generate_demo(konvergen, households=count, seed=seed, progress=bar.update)
+                result = generate_demo(
+                    konvergen, households=count, seed=seed, progress=bar.update, logins_path=logins_path
+                )
         except DemoRefused as refusal:
             raise click.ClickException(str(refusal)) from None
         elapsed = time.perf_counter() - started
-        write_logins(logins_path, result.logins, result.today)
     _report(result, elapsed)
     click.echo(f"\nDemo logins (saved in {logins_path}, readable only by you):")
     width = max(len(login.username) for login in result.logins)

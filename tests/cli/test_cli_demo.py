@@ -190,3 +190,20 @@ def test_generate_demo_runs_on_the_given_day_and_gives_back_the_services_clock(k
     assert result.follow_ups_overdue == sum(
         1 for h in households for f in h["follow_ups"] if f["status"] == "open" and f["due_on"] < day
     )
+
+
+def test_an_interrupted_demo_still_leaves_the_logins_of_the_accounts_it_created(konvergen, tmp_path):
+    logins_path = tmp_path / "demo-logins.txt"
+
+    def stop_after_two(_done: int, seen=[]) -> None:
+        seen.append(1)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_demo(konvergen, households=50, seed=3, progress=stop_after_two, logins_path=logins_path)
+
+    rows = [line.split() for line in logins_path.read_text().splitlines() if not line.startswith("#")]
+    username, role, password = rows[0][:3]
+    assert konvergen.users.authenticate(username, password).role == role
+    assert len(registrations(konvergen)) == 2
