@@ -93,8 +93,8 @@ def write_xlsx(path: Path, rows: list[dict], *, headers: list[str] | None = None
     return path
 
 
-def run_import(konvergen, path: Path, actor: Actor = ADMIN, **options):
-    return Importer(konvergen).run(actor, path, ImportOptions(**options))
+def run_import(konvergen, path: Path, actor: Actor = ADMIN, batch_size: int = 250, **options):
+    return Importer(konvergen, batch_size=batch_size).run(actor, path, ImportOptions(**options))
 
 
 def household_for(konvergen, number_or_kk, actor: Actor = ADMIN) -> dict:
