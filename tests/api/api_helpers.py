@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from copy import deepcopy
+from datetime import datetime, timezone
 
 PASSWORD = "correct horse battery"
 CILEUNYI_KULON = "32.04.05.2001"  # kecamatan Cileunyi (32.04.05)
@@ -48,3 +50,27 @@ class ApiClient:
         if json is not None:
             kwargs["json"] = json
         return self.client.post(f"/api/v1{path}", headers=headers, **kwargs)
+
+
+@contextmanager
+def module_service():
+    """One in-memory service for a whole module of tests that change nothing (or little).
+
+    Building a service loads the region table; doing it once per module instead of once
+    per test is most of the API suite's run time.
+    """
+    from service.clock import FixedClock
+    from service.container import Konvergen
+
+    service = Konvergen("memory://", clock=FixedClock(datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)))
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def admin_client(konvergen, username: str = "admin") -> ApiClient:
+    from service.app import create_app
+
+    konvergen.users.create_user(username=username, password=PASSWORD, role="admin")
+    return ApiClient(create_app(konvergen, {"TESTING": True}).test_client(), konvergen.users.issue_token(username), username)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from api_helpers import module_service
+from service.app import create_app
+
 HOUSEHOLD = "/api/v1/households/{household_id}"
 DOCUMENTED = {
     "/api/v1/households": {"post"},
@@ -30,9 +33,11 @@ DOCUMENTED = {
 }
 
 
-@pytest.fixture
-def spec(anonymous):
-    response = anonymous.get("/openapi.json")
+@pytest.fixture(scope="module")
+def spec():
+    """Fetched once, without a token: the document is public and does not change."""
+    with module_service() as service:
+        response = create_app(service, {"TESTING": True}).test_client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     return response.json
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from api_helpers import admin_client, module_service
+
 PROBLEM_JSON = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def api():
+    """Reference data is read-only: one service and one reader serve the module."""
+    with module_service() as service:
+        yield admin_client(service)
 
 
 def test_the_regions_of_the_shipped_kabupaten_list_31_kecamatan_and_280_villages(api):
