@@ -33,9 +33,8 @@ def findings(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith(("BROKEN", "UNSEALED")) or line.endswith("FAILED")]
 
 
-@pytest.fixture
-def story(store, clock):
-    households = store.households
+def tell_story(konvergen, clock) -> dict:
+    households = konvergen.households
     first = register(households, 1)
     categorise(households, first, desil=3)
     plan(households, first, delivered_on=clock.today())
@@ -47,6 +46,16 @@ def story(store, clock):
     seal_complete_periods(households, clock.now())
     categorise(households, second, category="rentan", desil=6)  # today: chained, not sealed yet
     return {"first": first, "second": second}
+
+
+@pytest.fixture
+def story(store, clock):
+    return tell_story(store, clock)
+
+
+@pytest.fixture
+def sqlite_story(sqlite_store, clock):
+    return tell_story(sqlite_store, clock)
 
 
 def test_a_whole_export_passes_sha256sum_and_the_readmes_check(store, story, clock, tmp_path):
@@ -82,9 +91,9 @@ def test_one_households_export_passes_the_check_against_the_seals_of_every_event
     assert sorted(p.name for p in (tmp_path / "out" / "seals").iterdir()) == ["1.hashes", "2.hashes"]
 
 
-def test_a_period_export_starts_mid_history_and_still_passes(store, story, clock, tmp_path):
+def test_a_period_export_starts_mid_history_and_still_passes(sqlite_store, sqlite_story, clock, tmp_path):
     since, until = wib(2026, 11, 29, 0), wib(2026, 11, 30, 0)
-    result = export(store.households, tmp_path / "out", now=clock.now(), exported_by="x", since=since, until=until)
+    result = export(sqlite_store.households, tmp_path / "out", now=clock.now(), exported_by="x", since=since, until=until)
     assert result.events == 2
     assert findings(run_check(tmp_path / "out")) == []
 
@@ -97,10 +106,10 @@ def test_a_period_export_starts_mid_history_and_still_passes(store, story, clock
         ("seal_list", "BROKEN seal 1: its event list"),
     ],
 )
-def test_an_edited_export_fails_the_readmes_check_where_it_was_edited(store, story, clock, tmp_path, forge, expected):
+def test_an_edited_export_fails_the_readmes_check_where_it_was_edited(sqlite_store, sqlite_story, clock, tmp_path, forge, expected):
     out = tmp_path / "out"
-    export(store.households, out, now=clock.now(), exported_by="x")
-    first = story["first"]
+    export(sqlite_store.households, out, now=clock.now(), exported_by="x")
+    first = sqlite_story["first"]
     if forge == "event_file":
         path = out / "events" / first / "2.json"
         path.write_bytes(path.read_bytes().replace(b'"desil":3', b'"desil":1'))
@@ -118,8 +127,8 @@ def test_an_edited_export_fails_the_readmes_check_where_it_was_edited(store, sto
     assert expected.format(first=first) in output, output
 
 
-def test_an_export_refuses_a_directory_that_already_holds_files(store, story, clock, tmp_path):
+def test_an_export_refuses_a_directory_that_already_holds_files(sqlite_store, sqlite_story, clock, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="not empty"):
-        export(store.households, tmp_path / "out", now=clock.now(), exported_by="x")
+        export(sqlite_store.households, tmp_path / "out", now=clock.now(), exported_by="x")

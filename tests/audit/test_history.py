@@ -128,10 +128,16 @@ def test_an_instant_before_the_household_was_recorded_is_not_found(audit, househ
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "", None, "30/06/2025"])
-def test_an_unreadable_instant_is_refused_naming_the_field(audit, household, value):
+def test_an_unreadable_instant_is_refused_naming_the_field(value):
     with pytest.raises(InvalidValue) as refused:
-        audit.histories.state_as_of(ADMIN, household, value)
+        parse_instant(value)
     assert refused.value.field == "as_of" and "ISO 8601" in refused.value.reason
+
+
+def test_a_state_as_of_an_unreadable_instant_is_refused_before_anything_is_read_or_logged(audit, household):
+    with pytest.raises(InvalidValue):
+        audit.histories.state_as_of(AUDITOR, household, "kemarin")
+    assert audit.access_log.browse(ADMIN)["entries"] == []
 
 
 def test_a_diff_between_two_instants_lists_the_changes_and_the_events_between(audit, household):
