@@ -403,3 +403,16 @@ def test_a_change_based_on_the_current_version_is_accepted_in_every_if_match_for
     )
 
     written(response, 200, 2, household)
+
+
+def test_every_change_waits_until_the_projections_reach_its_position_before_answering(api, household, konvergen, monkeypatch):
+    positions = []
+    monkeypatch.setattr(konvergen, "wait_for", lambda position, timeout=2.0: positions.append(position) or True)
+
+    api.post(f"/households/{household}/members", WIFE)
+    plan(api, household)
+    api.post("/households", registration(kk_number="3204050101200002"))
+
+    assert len(positions) == 3
+    assert all(isinstance(position, int) for position in positions)
+    assert positions == sorted(set(positions))

@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 
 from api_helpers import CHILD, HEAD, WIFE, admin_client, module_service, registration
+from domain.kk_index import kk_index_id
 
 PROBLEM_JSON = "application/problem+json"
 ONE_MIB = 1024 * 1024
@@ -250,6 +251,13 @@ def test_an_unknown_or_malformed_household_id_answers_404_to_reads_and_writes(ap
     assert_problem(api.get(f"/households/{missing}/history"), 404)
     assert_problem(api.post(f"/households/{missing}/categorisations", CATEGORISATION), 404)
     assert state(household) == before
+
+
+def test_the_id_of_a_family_card_index_is_not_a_household_and_answers_404(api, household):
+    index_id = kk_index_id(registration()["kk_number"])
+
+    assert_problem(api.get(f"/households/{index_id}"), 404)
+    assert_problem(api.post(f"/households/{index_id}/categorisations", CATEGORISATION), 404)
 
 
 def test_a_registration_id_that_names_no_household_answers_404_to_a_change(api):
