@@ -40,6 +40,7 @@ log = logging.getLogger("konvergen.scheduler")
 LEASE_NAME = "scheduler"
 JOBSTORE_TABLE = "apscheduler_jobs"
 JOB_IDS = ("reminders", "digest", "deliveries")
+LAST_HOUR = 20  # WIB: no reminder pass starts later in the evening
 lease_t = SchedulerLease.__table__
 runs_t = JobRun.__table__
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -214,12 +215,17 @@ class SchedulerRunner:
             executors={"default": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         )
-        at = {"hour": config.run_at.hour, "minute": config.run_at.minute, "timezone": WIB}
+        hour, minute = config.run_at.hour, config.run_at.minute
         jobs = {
-            "reminders": CronTrigger(**at),
-            "digest": CronTrigger(day_of_week=config.digest_weekday, **at),
+            # First at run_at, then hourly until the evening: a follow-up scheduled during
+            # the day for tomorrow still gets today's reminder; none goes twice.
+            "reminders": CronTrigger(hour=f"{hour}-{max(hour, LAST_HOUR)}", minute=minute, timezone=WIB),
+            "digest": CronTrigger(day_of_week=config.digest_weekday, hour=hour, minute=minute, timezone=WIB),
             "deliveries": IntervalTrigger(seconds=config.delivery_interval_seconds, timezone=WIB),
         }
+        # The reminder and digest passes also run right away: the rules are windows, so
+        # whatever a stopped scheduler missed is sent now, and nothing sent goes again.
+        now = datetime.now(WIB)
         for job_id, trigger in jobs.items():
             aps.add_job(
                 "service.scheduler.runner:run_job",
@@ -228,12 +234,10 @@ class SchedulerRunner:
                 id=job_id,
                 name=job_id,
                 replace_existing=True,
+                **({} if job_id == "deliveries" else {"next_run_time": now}),
             )
         aps.start()
         self._aps = aps
-        # A pass right away: the rules are windows, so whatever a stopped scheduler
-        # missed is sent now, and what was already sent is not sent again.
-        aps.add_job("service.scheduler.runner:run_job", args=[self.key, "catch_up"], id="catch_up", replace_existing=True)
 
     def _stop_jobs(self) -> None:
         aps, self._aps = self._aps, None
@@ -249,7 +253,6 @@ class SchedulerRunner:
             "reminders": lambda: {"reminders": scheduler.run_reminders().as_dict(), "deliveries": scheduler.deliver().as_dict()},
             "digest": lambda: {"digests": scheduler.run_digests().as_dict(), "deliveries": scheduler.deliver().as_dict()},
             "deliveries": lambda: {"deliveries": scheduler.deliver().as_dict()},
-            "catch_up": scheduler.tick,
         }[job_id]
         return record_run(scheduler.engine, scheduler.konvergen.clock, job_id, work)
 
