@@ -32,6 +32,10 @@ def create_app(konvergen: Konvergen | None = None, config: dict | None = None) -
     from service.api import init_api
 
     init_api(app)
+
+    from service.web import init_web
+
+    init_web(app)  # after the API: its error pages leave /api/v1 to the API's handlers
     return app
 
 

@@ -1,0 +1,174 @@
+"""Downloads: the household list, the monitoring tables and the overdue visits, as CSV
+or XLSX, with the same filters as the pages and always within the reader's scope.
+
+CSV is streamed (UTF-8 with a BOM so Excel shows Indonesian names right); XLSX uses
+openpyxl's write-only mode. Column headings follow the interface language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Callable, Iterable, Iterator
+
+from flask import Blueprint, Response, abort, render_template, stream_with_context
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from domain.household import CATEGORIES
+from service.web import read_models
+from service.web.filters import AreaFilter, HouseholdFilter, area_filter
+from service.web.labels import label
+from service.web.support import current_actor, konvergen
+
+bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _cell(value):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    return value
+
+
+def _csv_stream(headers: list[str], rows: Iterable[list]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow(headers)
+    for count, row in enumerate(rows, 1):
+        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, (date, datetime)) else v) for v in row])
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def table_response(name: str, fmt: str, headers: list[str], rows: Iterable[list]) -> Response:
+    if fmt not in FORMATS:
+        abort(404)
+    today = konvergen().clock.today().isoformat()
+    filename = f"konvergen-{name}-{today}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "csv":
+        return Response(stream_with_context(_csv_stream(headers, rows)), mimetype=FORMATS["csv"], headers=disposition)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=name[:31])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return Response(out.getvalue(), mimetype=FORMATS["xlsx"], headers=disposition)
+
+
+# -- the tables ------------------------------------------------------------------------
+
+
+def _household_rows(actor, filters: dict) -> Iterator[list]:
+    for h in read_models.all_households(actor, **filters):
+        yield [
+            h["kk_number"], h["head_nik"], h["head_name"], h["village_code"], h.get("village_name"),
+            h.get("kecamatan_name"), label("household_status", h["status"]),
+            _category_word(h["category"]) if h["category"] else "", h["desil"],
+            h["planned_interventions"], h["delivered_interventions"], h["delivering_agencies"],
+            h["next_follow_up_on"], "1" if h["has_overdue_follow_up"] else "0",
+        ]
+
+
+def _household_headers() -> list[str]:
+    return [_("KK"), _("Head's NIK"), _("Head's name"), _("Village code"), _("Village"), _("Kecamatan"),
+            _("Status"), _("Category"), _("Desil"), _("Planned interventions"), _("Delivered interventions"),
+            _("Agencies that delivered"), _("Next visit"), _("Overdue visit")]
+
+
+MONITORING_TABLES = ("areas", "interventions", "convergence", "graduations")
+
+
+def _category_word(code: str | None) -> str:
+    return label("category", code) if code in CATEGORIES else _("Not categorised")
+
+
+def _monitoring_tables(summary: dict) -> dict[str, tuple[Callable[[], list[str]], Callable[[], Iterable[list]]]]:
+    programmes = konvergen().programmes.programmes
+    agencies = konvergen().programmes.agencies
+
+    def areas():
+        for area in summary["by_area"]:
+            for category, counts in sorted(area["categories"].items()):
+                yield [area["code"], area.get("name"), _category_word(category), counts["households"], counts["persons"]]
+
+    def interventions():
+        for row in summary["interventions"]:
+            yield [programmes[row["programme"]].name if row["programme"] in programmes else row["programme"],
+                   agencies[row["agency"]].name if row["agency"] in agencies else row["agency"],
+                   label("strategy", row["strategy"]), label("intervention_status", row["status"]),
+                   row["interventions"], row["value_idr"]]
+
+    def convergence():
+        for bucket, households in summary["convergence"]["reached_by_agencies"].items():
+            yield [bucket, households]
+
+    def graduations():
+        for row in summary["graduations_by_month"]:
+            yield [row["month"], row["households"]]
+
+    return {
+        "areas": (lambda: [_("Area code"), _("Area"), _("Category"), _("Households"), _("Persons")], areas),
+        "interventions": (lambda: [_("Programme"), _("Agency"), _("Strategy"), _("Status"), _("Interventions"),
+                                   _("Value (Rp)")], interventions),
+        "convergence": (lambda: [_("Agencies that delivered"), _("Extremely poor households")], convergence),
+        "graduations": (lambda: [_("Month"), _("Graduated households")], graduations),
+    }
+
+
+def _overdue_rows(actor, filters: dict) -> Iterator[list]:
+    names = {u["username"]: u["display_name"] for u in konvergen().users.list_users()}
+    for v in read_models.all_follow_ups(actor, status="overdue", **filters):
+        yield [v["kk_number"], v["head_name"], v["village_code"], v.get("village_name"), v["assigned_to"],
+               names.get(v["assigned_to"], v["assigned_to"]), v["due_on"], v["days_overdue"], v["purpose"]]
+
+
+def _overdue_headers() -> list[str]:
+    return [_("KK"), _("Head's name"), _("Village code"), _("Village"), _("Assigned to"), _("Worker"),
+            _("Due on"), _("Days overdue"), _("Purpose")]
+
+
+# -- routes ---------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    form = area_filter(HouseholdFilter)
+    filters = form.values()
+    area = {k: v for k, v in filters.items() if k in ("kecamatan", "village")}
+    return render_template("exports/index.html", form=form, filters=filters, area=area,
+                           monitoring_tables=MONITORING_TABLES)
+
+
+@bp.route("/households.<fmt>")
+def households(fmt: str):
+    filters = area_filter(HouseholdFilter).values()
+    return table_response("households", fmt, _household_headers(), _household_rows(current_actor(), filters))
+
+
+@bp.route("/monitoring/<table>.<fmt>")
+def monitoring(table: str, fmt: str):
+    filters = area_filter(AreaFilter).values()
+    tables = _monitoring_tables(read_models.summary(current_actor(), **filters))
+    if table not in tables:
+        abort(404)
+    headers, rows = tables[table]
+    return table_response(f"monitoring-{table}", fmt, headers(), rows())
+
+
+@bp.route("/overdue.<fmt>")
+def overdue(fmt: str):
+    filters = area_filter(AreaFilter).values()
+    return table_response("overdue-visits", fmt, _overdue_headers(), _overdue_rows(current_actor(), filters))

@@ -1,0 +1,59 @@
+"""The web UI's one door to the projections (read models).
+
+Lists, the dashboard, the visits page and the exports read through the projections'
+``ReadModels`` (never from the event store). It applies the reader's ``ReadScope``,
+so a case worker's list, figures and downloads only ever contain their villages.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from projections.read_models import ReadModels
+from service.access import Actor
+from service.web.support import konvergen
+
+PAGE = 50
+EXPORT_PAGE = 200
+
+
+def _views() -> ReadModels:
+    return ReadModels(konvergen())
+
+
+def households(actor: Actor, *, cursor: str | None = None, limit: int = PAGE, **filters) -> dict:
+    return _views().households(actor, cursor=cursor, limit=limit, **filters)
+
+
+def all_households(actor: Actor, **filters) -> Iterator[dict]:
+    """Every matching register row, page by page (for exports)."""
+    cursor = None
+    while True:
+        page = households(actor, cursor=cursor, limit=EXPORT_PAGE, **filters)
+        yield from page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return
+
+
+def summary(actor: Actor, *, kecamatan: str | None = None, village: str | None = None) -> dict:
+    return _views().monitoring_summary(actor, kecamatan=kecamatan, village=village)
+
+
+def follow_ups(actor: Actor, *, status: str = "open", cursor: str | None = None, limit: int = PAGE, **filters) -> dict:
+    return _views().follow_ups(actor, status=status, cursor=cursor, limit=limit, **filters)
+
+
+def all_follow_ups(actor: Actor, *, status: str = "open", **filters) -> Iterator[dict]:
+    cursor = None
+    while True:
+        page = follow_ups(actor, status=status, cursor=cursor, limit=EXPORT_PAGE, **filters)
+        yield from page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return
+
+
+def map_points(actor: Actor, *, limit: int, **filters) -> dict:
+    """Households with coordinates: ``{"items": [{id, lat, lon, category, head_name}], "truncated"}``."""
+    return _views().map_points(actor, limit=limit, **filters)
