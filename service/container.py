@@ -16,11 +16,16 @@ class Konvergen:
     def __init__(self, url: str | None = None, *, clock: Clock | None = None):
         self.storage: Storage = open_storage(url)
         self.clock = clock or Clock()
-        create_tables(self.storage.engine)
-        self.sessions = session_factory(self.storage.engine)
-        with self.sessions() as session:
-            ensure_default_regions(session)
-            self.regions = region_catalogue(session)
+        try:
+            create_tables(self.storage.engine)
+            self.sessions = session_factory(self.storage.engine)
+            with self.sessions() as session:
+                ensure_default_regions(session)
+                self.regions = region_catalogue(session)
+        except BaseException:
+            # A half-built service must not leak its connections.
+            self.storage.dispose()
+            raise
         self.programmes = programme_catalogue()
         self.users = UserDirectory(self.sessions, self.regions, self.programmes, self.clock)
         self.households = Households(

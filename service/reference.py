@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Iterable
 
-from sqlalchemy import String, select
+from sqlalchemy import String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.reference import (
@@ -73,14 +73,28 @@ def shipped_region_file() -> Path:
 
 
 def load_regions(session: Session, regions: Iterable[Region]) -> int:
-    """Adds or updates regions; never deletes, since households may point at them."""
-    count = 0
+    """Adds or updates regions; never deletes, since households may point at them.
+
+    One query finds the codes already known; new rows go in as one bulk insert, so
+    loading a province (6,600 rows) or starting a fresh database stays quick.
+    """
+    regions = list(regions)
+    existing = {
+        row.code: row
+        for row in session.scalars(select(RegionRow).where(RegionRow.code.in_([r.code for r in regions])))
+    } if len(regions) <= 20_000 else {row.code: row for row in session.scalars(select(RegionRow))}
+    new_rows = []
     for region in regions:
-        session.merge(
-            RegionRow(code=region.code, name=region.name, level=region.level, parent_code=region.parent_code)
-        )
-        count += 1
-    return count
+        row = existing.get(region.code)
+        if row is None:
+            new_rows.append(
+                {"code": region.code, "name": region.name, "level": region.level, "parent_code": region.parent_code}
+            )
+        else:
+            row.name, row.level, row.parent_code = region.name, region.level, region.parent_code
+    if new_rows:
+        session.execute(insert(RegionRow), new_rows)
+    return len(regions)
 
 
 def ensure_default_regions(session: Session) -> None:
