@@ -70,7 +70,7 @@ def person(row: Row) -> dict:
 
 
 class HouseholdImport:
-    def __init__(self, context: ImportContext, batch_size: int = 250):
+    def __init__(self, context: ImportContext, batch_size: int = 500):
         self.context = context
         self.households = context.households
         self.saver = BatchSaver(context, batch_size)

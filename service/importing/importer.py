@@ -94,7 +94,7 @@ class ImportSummary:
 
 
 class Importer:
-    def __init__(self, konvergen, *, batch_size: int = 250):
+    def __init__(self, konvergen, *, batch_size: int = 500):
         self.konvergen = konvergen
         self.households = konvergen.households
         self.log = ImportLog(konvergen.sessions)
@@ -115,6 +115,16 @@ class Importer:
         """Imports the previewed file; refuses if it is not the file that was previewed."""
         options = ImportOptions(layout=layout, mapping=mapping, file_date=file_date, expected_sha256=sha256)
         return self.run(actor, path, options, progress)
+
+    def imports(self, limit: int = 50) -> list[dict]:
+        """The latest imports, newest first: what an import page lists."""
+        return self.log.recent(limit)
+
+    def write_report(self, import_id: str, path: str | Path) -> int:
+        """An earlier import's rejection report, as .csv or .xlsx; how many rows it lists."""
+        if self.log.get(import_id) is None:
+            raise ImportFileError(f"no import {import_id}")
+        return write_report(path, self.log.rejections(import_id))
 
     # -- the import -------------------------------------------------------------------
 
@@ -152,10 +162,10 @@ class Importer:
                     )
                 try:
                     self._write(actor, layout, columns, parser, staging, summary, today, progress)
-                except Exception as error:
+                except BaseException as error:  # an interrupted import is on record too
                     if summary.import_id:
                         self.log.finish(summary.import_id, status=FAILED, finished_at=self.konvergen.clock.now(),
-                                        message=f"{type(error).__name__}: {error}", **summary.counts)
+                                        message=f"{type(error).__name__}: {error}"[:2000], **summary.counts)
                     raise
                 summary.counts["rows_rejected"] = staging.rejected_line_count()
                 summary.rejections = list(staging.rejections(limit=SAMPLE_REJECTIONS))

@@ -42,7 +42,7 @@ def intervention_key(kk: str, values: dict) -> str:
 
 
 class InterventionImport:
-    def __init__(self, context: ImportContext, batch_size: int = 250):
+    def __init__(self, context: ImportContext, batch_size: int = 500):
         self.context = context
         self.households = context.households
         self.saver = BatchSaver(context, batch_size)

@@ -116,6 +116,8 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list]]:
     workbook = _open_workbook(path)
     try:
         sheet = workbook.worksheets[0]
+        # Some tools write a wrong "used range"; trusting it would silently drop rows.
+        sheet.reset_dimensions()
         for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             if any(cell is not None and str(cell).strip() for cell in cells):
                 yield line, list(cells)

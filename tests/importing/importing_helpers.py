@@ -93,7 +93,7 @@ def write_xlsx(path: Path, rows: list[dict], *, headers: list[str] | None = None
     return path
 
 
-def run_import(konvergen, path: Path, actor: Actor = ADMIN, batch_size: int = 250, **options):
+def run_import(konvergen, path: Path, actor: Actor = ADMIN, batch_size: int = 500, **options):
     return Importer(konvergen, batch_size=batch_size).run(actor, path, ImportOptions(**options))
 
 

@@ -344,3 +344,66 @@ def test_a_woman_whose_nik_has_no_forty_added_is_refused_by_the_nik_rule(konverg
     summary = run_import(konvergen, path)
 
     assert (3, "NIK", "date part does not match sex P (expected day plus 40)") in rejected(summary)
+
+
+def test_an_xlsx_files_date_defaults_to_the_date_the_workbook_was_saved(konvergen, tmp_path):
+    import re
+    import zipfile
+
+    saved = write_xlsx(tmp_path / "saved.xlsx", family(1))
+    path = tmp_path / "p3ke.xlsx"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-06-29T20:00:00Z", data)
+            target.writestr(item, data)
+
+    summary = run_import(konvergen, path)
+
+    # 20:00 UTC on 29 June is already 30 June in Bandung (WIB).
+    assert (summary.file_date, summary.file_date_source) == (date(2026, 6, 30), "workbook")
+    assert household_for(konvergen, 1)["category"]["effective_on"] == date(2026, 6, 30)
+
+
+def test_a_csv_files_date_defaults_to_the_import_date_and_says_so(konvergen, tmp_path):
+    summary = run_import(konvergen, write_csv(tmp_path / "p3ke.csv", family(1)))
+
+    assert (summary.file_date, summary.file_date_source) == (date(2026, 11, 28), "import date")
+
+
+def test_an_import_that_breaks_off_is_recorded_as_failed_and_running_it_again_completes_it(
+        konvergen, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "p3ke.csv", family(1) + family(2) + family(3))
+    save = konvergen.households.save
+    calls = []
+
+    def save_then_fail(*objects):
+        calls.append(objects)
+        if len(calls) == 2:
+            raise ConnectionError("database went away")
+        return save(*objects)
+
+    monkeypatch.setattr(konvergen.households, "save", save_then_fail)
+    with pytest.raises(ConnectionError):
+        run_import(konvergen, path, batch_size=1)
+    monkeypatch.setattr(konvergen.households, "save", save)
+
+    [record] = ImportLog(konvergen.sessions).recent()
+    assert (record["status"], record["message"]) == ("failed", "ConnectionError: database went away")
+    again = run_import(konvergen, path)
+    assert (again.counts["households_unchanged"], again.counts["households_created"]) == (1, 2)
+
+
+def test_an_earlier_imports_rejection_report_can_be_written_again_later(konvergen, tmp_path):
+    rows = family(1)
+    rows[2]["Tanggal Lahir"] = "2030-01-01"
+    summary = run_import(konvergen, write_csv(tmp_path / "p3ke.csv", rows))
+    importer = Importer(konvergen)
+
+    written = importer.write_report(summary.import_id, tmp_path / "later.csv")
+
+    assert written == 3
+    assert (tmp_path / "later.csv").read_text(encoding="utf-8-sig").splitlines()[3] == \
+        "4,Tanggal Lahir,2030-01-01,2030-01-01 is in the future"
+    assert [record["id"] for record in importer.imports()] == [summary.import_id]
