@@ -16,6 +16,7 @@ from service.cli.serve import serve  # noqa: E402
 from service.cli.users import tokens, users  # noqa: E402
 from service.cli.imports import import_command  # noqa: E402
 from service.cli.exports import export_command  # noqa: E402
+from service.cli.scheduler import scheduler  # noqa: E402
 
 main.add_command(serve)
 main.add_command(demo)
@@ -24,3 +25,4 @@ main.add_command(tokens)
 main.add_command(regions)
 main.add_command(import_command)
 main.add_command(export_command)
+main.add_command(scheduler)

@@ -30,7 +30,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from service.clock import WIB, Clock
 from service.container import Konvergen
-from service.scheduler.config import SchedulerConfig, describe, load_config
+from service.access import ADMIN, Actor
+from service.errors import Forbidden
+from service.scheduler.config import SchedulerConfig, SchedulerConfigError, describe, load_config
 from service.scheduler.outbox import Outbox
 from service.scheduler.tables import JobRun, SchedulerLease, ensure_tables
 from service.scheduler.wiring import Scheduler
@@ -263,6 +265,17 @@ def start_scheduler(konvergen: Konvergen, config: SchedulerConfig | None = None,
     Answers the runner; call its ``stop()`` when the process shuts down.
     """
     return SchedulerRunner(Scheduler(konvergen, config, **options)).start()
+
+
+def status_for(actor: Actor, konvergen: Konvergen) -> dict:
+    """The status page's content: administrators only. A broken setting is shown, not raised."""
+    if actor.role != ADMIN:
+        raise Forbidden("only administrators may see the scheduler's status")
+    try:
+        config, problem = load_config(), None
+    except SchedulerConfigError as error:
+        config, problem = SchedulerConfig(), str(error)
+    return dict(scheduler_status(konvergen, config), config_error=problem)
 
 
 def scheduler_status(konvergen: Konvergen, config: SchedulerConfig | None = None) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable, Iterator, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from service.scheduler.rules import OpenFollowUp
 
@@ -18,6 +18,10 @@ from service.scheduler.rules import OpenFollowUp
 class FollowUpSource(Protocol):
     def open_follow_ups(self, due_until: date) -> Iterable[OpenFollowUp]:
         """Every open follow-up due on or before ``due_until``."""
+
+
+class FollowUpViewMissing(RuntimeError):
+    """The follow-up view's table is not there yet: nothing can be reminded."""
 
 
 class ProjectionFollowUps:
@@ -45,5 +49,10 @@ class ProjectionFollowUps:
             .order_by(table.c.due_on, table.c.household_id, table.c.follow_up_id)
         )
         with self.engine.connect() as conn:
+            if not inspect(conn).has_table(table.name):
+                raise FollowUpViewMissing(
+                    "the follow-up view has not been built yet: run `konvergen projections run` "
+                    "(or `konvergen serve`, which keeps it up to date)"
+                )
             for row in conn.execution_options(yield_per=5000).execute(query):
                 yield OpenFollowUp(*row)
