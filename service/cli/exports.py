@@ -8,7 +8,7 @@ import click
 
 from service.cli.context import open_konvergen
 from service.cli.imports import acting_user
-from service.exporting import FORMATS, TableFormatError, export_households, export_interventions
+from service.exporting import FORMATS, TableFormatError, check_table_path, export_households, export_interventions
 
 EXPORTS = {"households": export_households, "interventions": export_interventions}
 
@@ -28,10 +28,11 @@ def export_command(what, fmt, out, username) -> None:
         raise click.ClickException(f"--out {out}: give --format csv or xlsx, or a .csv or .xlsx file name")
     if suffix and suffix != fmt:
         raise click.ClickException(f"--out {out} does not end in .{fmt}")
+    try:
+        check_table_path(out, fmt)
+    except TableFormatError as error:
+        raise click.ClickException(str(error)) from None
     with open_konvergen() as konvergen:
         actor = acting_user(konvergen, username)
-        try:
-            written = EXPORTS[what](konvergen, actor, out, fmt)
-        except TableFormatError as error:
-            raise click.ClickException(str(error)) from None
+        written = EXPORTS[what](konvergen, actor, out, fmt)
     click.echo(f"Wrote {written['rows']} row(s) for {written['households']} household(s) to {out}.")

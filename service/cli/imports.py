@@ -8,7 +8,7 @@ import click
 from tqdm import tqdm
 
 from service.cli.context import open_konvergen
-from service.exporting.tables import TableFormatError, format_of
+from service.exporting.tables import TableFormatError, check_table_path
 from service.importing import LAYOUTS, ImportFileError, Importer, ImportOptions, load_mapping
 from service.importing.layouts import parse_column_options
 from service.importing.records import ALREADY_IMPORTED
@@ -77,7 +77,7 @@ def import_command(file, layout, username, dry_run, report_path, mapping_file, c
         mapping = load_mapping(mapping_file) if mapping_file else {}
         mapping.update(parse_column_options(columns))
         if report_path:
-            format_of(report_path)
+            check_table_path(report_path)
     except (ImportFileError, TableFormatError) as error:
         raise click.ClickException(str(error)) from None
     options = ImportOptions(

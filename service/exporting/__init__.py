@@ -5,7 +5,7 @@ exported from one Konvergen imports into another to the same register.
 """
 
 from service.exporting.registers import export_households, export_interventions, iter_households
-from service.exporting.tables import FORMATS, TableFormatError, format_of
+from service.exporting.tables import FORMATS, TableFormatError, check_table_path, format_of
 
-__all__ = ["FORMATS", "TableFormatError", "export_households", "export_interventions", "format_of",
-           "iter_households"]
+__all__ = ["FORMATS", "TableFormatError", "check_table_path", "export_households", "export_interventions",
+           "format_of", "iter_households"]

@@ -28,6 +28,15 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
     return fmt
 
 
+def check_table_path(path: str | Path, fmt: str | None = None) -> str:
+    """The format to write, once it is clear the file can be written there; checked
+    before any work is done, so a typo in a path does not waste an hour's import."""
+    fmt = format_of(path, fmt)
+    if not Path(path).parent.is_dir():
+        raise TableFormatError(f"{path}: folder {Path(path).parent} does not exist")
+    return fmt
+
+
 class _CsvWriter:
     def __init__(self, stream):
         self._writer = csv.writer(stream)
@@ -49,9 +58,7 @@ def open_table(path: str | Path, headers: list[str], *, fmt: str | None = None,
                sheet_title: str = "Data") -> Iterator[TableWriter]:
     """Writes a header row, then whatever rows the caller writes; dates stay dates."""
     path = Path(path)
-    fmt = format_of(path, fmt)
-    if not path.parent.is_dir():
-        raise TableFormatError(f"{path}: folder {path.parent} does not exist")
+    fmt = check_table_path(path, fmt)
     if fmt == "csv":
         with open(path, "w", encoding="utf-8-sig", newline="") as stream:
             writer = _CsvWriter(stream)

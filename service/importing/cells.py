@@ -57,6 +57,8 @@ def identity_number(value: object) -> str:
     """
     if value is None:
         return ""
+    if type(value) is str and len(value) == ID_LENGTH and value.isdigit():
+        return value  # the common case, as it should be written
     if isinstance(value, bool):
         raise CellError("is not a number")
     if isinstance(value, int):

@@ -93,7 +93,7 @@ class BatchSaver:
                 self._count(unit)
             return
         try:
-            self.context.households.save(*_savables(units))
+            self.context.households.save(*(a for unit in units for a in unit.aggregates if a.pending_events))
         except IntegrityError:
             for unit in units:
                 self._save_alone(unit)
@@ -118,21 +118,3 @@ class BatchSaver:
         self.context.counts[unit.outcome] += 1
         self.context.counts.update(unit.extra)
 
-
-def _savables(units: list[Pending]) -> list:
-    """What to hand to ``Application.save``: a new aggregate's events, an existing one
-    itself. The library checks every object it is given against a runtime Protocol,
-    which costs more than the rest of saving a small event; a new aggregate cannot be
-    due a snapshot, so its events alone are enough. An existing household goes in
-    whole so the application can snapshot it when its version calls for one."""
-    savables = []
-    for unit in units:
-        for aggregate in unit.aggregates:
-            pending = aggregate.pending_events
-            if not pending:
-                continue
-            if len(pending) == aggregate.version:
-                savables.extend(aggregate.collect_events())
-            else:
-                savables.append(aggregate)
-    return savables

@@ -21,6 +21,7 @@ from uuid import uuid4
 
 from service.access import AGENCY_OFFICER, Actor
 from service.errors import Forbidden
+from service.exporting.tables import check_table_path
 from service.importing.context import ImportContext
 from service.importing.errors import ImportFileError
 from service.importing.households import HouseholdImport
@@ -135,6 +136,8 @@ class Importer:
         if layout is None:
             raise ImportFileError(f"unknown layout {options.layout!r}; use {' or '.join(LAYOUTS)}")
         self._check_may_import(actor, layout)
+        if options.report_path:
+            check_table_path(options.report_path)
         info = inspect(path)
         if options.expected_sha256 and options.expected_sha256 != info.sha256:
             raise ImportFileError(f"{info.name} is not the file that was previewed (its content changed)")

@@ -35,11 +35,15 @@ class Staging:
         self.db = sqlite3.connect(Path(directory) / "staging.sqlite", isolation_level=None)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE rows (kk TEXT NOT NULL, line INTEGER NOT NULL, data BLOB NOT NULL)")
+        # Clustered by (KK, line): reading a household back is one sequential scan, and
+        # files that keep a KK's rows together (most do) insert in order.
+        self.db.execute(
+            "CREATE TABLE rows (kk TEXT NOT NULL, line INTEGER NOT NULL, data BLOB NOT NULL, "
+            "PRIMARY KEY (kk, line)) WITHOUT ROWID"
+        )
         self.db.execute("CREATE TABLE rejections (line INTEGER, col TEXT, value TEXT, reason TEXT)")
         self._rows: list[tuple] = []
         self._rejections: list[tuple] = []
-        self._indexed = False
 
     # -- rows -----------------------------------------------------------------
 
@@ -56,19 +60,13 @@ class Staging:
             self.db.execute("COMMIT")
             self._rows.clear()
 
-    def _index(self) -> None:
-        self._flush_rows()
-        if not self._indexed:
-            self.db.execute("CREATE INDEX rows_by_kk ON rows (kk, line)")
-            self._indexed = True
-
     def household_count(self) -> int:
-        self._index()
+        self._flush_rows()
         return self.db.execute("SELECT COUNT(DISTINCT kk) FROM rows").fetchone()[0]
 
     def groups(self) -> Iterator[tuple[str, list[tuple[int, list]]]]:
         """(KK, its rows as (line, cells) in file order), KK after KK, streaming."""
-        self._index()
+        self._flush_rows()
         cursor = self.db.execute("SELECT kk, line, data FROM rows ORDER BY kk, line")
         current, rows = None, []
         for kk, line, data in cursor:

@@ -138,6 +138,8 @@ def test_a_mapping_file_and_column_options_name_unusual_headers(database, tmp_pa
     [
         (["--username", "nobody"], "Error: --username: no active user nobody"),
         (["--username", "dina", "--report", "report.pdf"], "Error: report.pdf: write .csv or .xlsx (not pdf)"),
+        (["--username", "dina", "--report", "nowhere/report.csv"],
+         "Error: nowhere/report.csv: folder nowhere does not exist"),
         (["--username", "dina", "--file-date", "2030-01-01"], "Error: file date 2030-01-01 is in the future"),
         (["--username", "dina", "--column", "oops"], "Error: --column 'oops': use HEADER=field"),
     ],
