@@ -63,7 +63,9 @@ def init_web(app: Flask) -> None:
 
     @app.before_request
     def _csrf_outside_api():
-        if app.config.get("WTF_CSRF_ENABLED", True) and not request.path.startswith(API_PREFIX):
+        if request.routing_exception is not None or request.path.startswith(API_PREFIX):
+            return  # no such page (its 404/405 says so), or the API with its bearer tokens
+        if app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
 
     init_i18n(app)
