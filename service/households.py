@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from domain.errors import DuplicateKK, InvalidValue
+from domain.errors import DomainError, DuplicateKK, InvalidValue
 from domain.household import Household
 from domain.kk_index import KKIndex, kk_index_id
 from domain.reference import ProgrammeCatalogue, RegionCatalogue
@@ -366,6 +366,50 @@ class Households(Application):
         result = self._update(actor, household_id, None, run)
         result["recorded"] = not already
         return result
+
+    def record_reminders(self, reminders: list[dict], *, actor: Actor = SYSTEM_ACTOR) -> list[dict]:
+        """Many reminders (keyword arguments of ``record_reminder`` plus ``household_id``)
+        in one transaction, each still checked by its household: a pass records
+        thousands, and one commit per reminder would be most of its time.
+
+        Answers, in order, ``{"household_id", "outcome", "reason"}`` with outcome
+        ``recorded``, ``already_recorded``, ``refused`` (the reason says why) or
+        ``conflict``. A concurrent write to any of the households makes the whole
+        transaction fail; then each reminder is recorded on its own, with retries.
+        """
+        if actor.role != SYSTEM:
+            raise Forbidden(f"{actor.username} may not record reminders; the scheduler does")
+        loaded: dict[str, Household] = {}
+        outcomes: list[dict] = []
+        for item in reminders:
+            household_id = str(item["household_id"])
+            outcome = {"household_id": household_id, "outcome": "recorded", "reason": None}
+            try:
+                household = loaded.get(household_id) or self._load(household_id)
+                loaded[household_id] = household
+                if household.has_reminder(item["kind"], item["follow_up_id"], item["due_on"]):
+                    outcome["outcome"] = "already_recorded"
+                else:
+                    household.record_reminder(actor=actor.username, **{k: v for k, v in item.items() if k != "household_id"})
+            except DomainError as refusal:
+                outcome.update(outcome="refused", reason=refusal.message)
+            outcomes.append(outcome)
+        try:
+            self.save(*(h for h in loaded.values() if h.pending_events))
+        except IntegrityError:
+            return [self._record_reminder_alone(item, actor) for item in reminders]
+        return outcomes
+
+    def _record_reminder_alone(self, item: dict, actor: Actor) -> dict:
+        outcome = {"household_id": str(item["household_id"]), "outcome": "recorded", "reason": None}
+        try:
+            if not self.record_reminder(actor=actor, **item)["recorded"]:
+                outcome["outcome"] = "already_recorded"
+        except VersionConflict as conflict:
+            outcome.update(outcome="conflict", reason=conflict.message)
+        except DomainError as refusal:
+            outcome.update(outcome="refused", reason=refusal.message)
+        return outcome
 
     # -- lifecycle --------------------------------------------------------------
 
