@@ -14,11 +14,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date
-from uuid import UUID
 
-from domain.errors import InvalidState, InvalidValue, NotFound
 from service.households import Households
-from service.errors import VersionConflict
 from service.scheduler.config import SchedulerConfig
 from service.scheduler.messages import digest_text, reminder_text
 from service.scheduler.outbox import NewMessage, NewReminder, Outbox, chunks
@@ -98,38 +95,43 @@ class ReminderPass:
         return report
 
     def record_pending(self, report: PassReport) -> None:
-        """Records written reminders on their households; settles them in batches."""
-        recorded: list[int] = []
-        void: list[tuple[int, str]] = []
+        """Records written reminders on their households, a batch per transaction,
+        and settles each batch: recorded ones become deliverable, refused ones void."""
         pending = self.outbox.pending()
-        for item in pending:
+        for batch in chunks(pending, self.config.batch_size):
             try:
-                result = self.households.record_reminder(
-                    UUID(item.household_id),
-                    kind=item.kind,
-                    follow_up_id=item.subject,
-                    due_on=item.due_on,
-                    recipients=list(item.recipients),
-                    channels=list(item.channels),
+                outcomes = self.households.record_reminders(
+                    [
+                        {
+                            "household_id": item.household_id,
+                            "kind": item.kind,
+                            "follow_up_id": item.subject,
+                            "due_on": item.due_on,
+                            "recipients": list(item.recipients),
+                            "channels": list(item.channels),
+                        }
+                        for item in batch
+                    ]
                 )
-            except (NotFound, InvalidState, InvalidValue) as refusal:
-                void.append((item.id, refusal.message))
-                report.void += 1
-            except VersionConflict:
-                report.left_pending += 1  # the household kept changing: the next pass tries again
-            except Exception:  # noqa: BLE001 - one household's trouble must not stop the pass
-                log.exception("could not record %s for follow-up %s", item.kind, item.subject)
-                report.left_pending += 1
-            else:
-                recorded.append(item.id)
-                if result["recorded"]:
+            except Exception:  # noqa: BLE001 - the store is unwell: these stay pending for the next pass
+                log.exception("could not record %s reminders", len(batch))
+                report.left_pending += len(batch)
+                continue
+            recorded: list[int] = []
+            void: list[tuple[int, str]] = []
+            for item, outcome in zip(batch, outcomes):
+                if outcome["outcome"] == "recorded":
+                    recorded.append(item.id)
                     report.recorded += 1
-                else:
+                elif outcome["outcome"] == "already_recorded":  # a crashed pass recorded it
+                    recorded.append(item.id)
                     report.already_recorded += 1
-            if len(recorded) + len(void) >= self.config.batch_size:
-                self.outbox.settle(recorded, void)
-                recorded, void = [], []
-        self.outbox.settle(recorded, void)
+                elif outcome["outcome"] == "refused":  # done, moved or closed meanwhile
+                    void.append((item.id, outcome["reason"]))
+                    report.void += 1
+                else:  # the household kept changing: the next pass tries again
+                    report.left_pending += 1
+            self.outbox.settle(recorded, void)
 
     def _reminder(self, item: DueReminder, directory: RecipientDirectory, today: date) -> NewReminder | None:
         follow_up = item.follow_up

@@ -7,6 +7,7 @@ scheduler process started by mistake, or one that gets killed, would.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date, datetime
 
 from scheduler_helpers import QUICK, CaseFileFollowUps
@@ -49,16 +50,17 @@ def run_jobs_under_lease(url: str, at: datetime, household_ids: list[str], start
 
 
 def die_after_recording(url: str, at: datetime, household_ids: list[str]) -> None:
-    """A pass that is killed (no clean-up at all) right after the first reminder is
-    recorded on its household, before the outbox learns it was recorded."""
-    konvergen, scheduler = open_scheduler(url, at, household_ids)
-    record = konvergen.households.record_reminder
+    """A pass that is killed (no clean-up at all) right after its first batch (of one
+    reminder) is recorded on the household, before the outbox learns it was recorded."""
+    konvergen = Konvergen(url, clock=FixedClock(at))
+    scheduler = Scheduler(konvergen, replace(QUICK, batch_size=1), source=CaseFileFollowUps(konvergen, household_ids))
+    record = konvergen.households.record_reminders
 
     def record_then_die(*args, **kwargs):
         record(*args, **kwargs)
         os._exit(9)
 
-    konvergen.households.record_reminder = record_then_die
+    konvergen.households.record_reminders = record_then_die
     scheduler.run_reminders()
 
 

@@ -56,7 +56,7 @@ def test_killed_after_writing_the_outbox_and_before_recording_the_restart_record
     household = one_overdue_follow_up(staff, clock)
     source = CaseFileFollowUps(staff, [household])
     crashing = Scheduler(staff, QUICK, source=source)
-    monkeypatch.setattr(staff.households, "record_reminder", die)
+    monkeypatch.setattr(staff.households, "record_reminders", die)
     with pytest.raises(Killed):
         remind_and_deliver(crashing)
     assert sent_keys(staff, [household]) == []
