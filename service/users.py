@@ -69,6 +69,11 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+def _normal(username: str | None) -> str:
+    """Usernames are stored lower-case; look-ups forgive the case people type."""
+    return (username or "").strip().lower()
+
+
 def _token_hash(token: str) -> str:
     # Tokens are 256 random bits, so a fast hash is enough; passwords get argon2.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -166,7 +171,7 @@ class UserDirectory:
     def issue_token(self, username: str) -> str:
         """A new API token for the user; only its hash is kept, so it is shown once."""
         with self.sessions() as session:
-            user = session.scalar(select(User).where(User.username == username))
+            user = session.scalar(select(User).where(User.username == _normal(username)))
             if user is None:
                 raise InvalidValue("username", f"no user {username}")
             token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -187,7 +192,7 @@ class UserDirectory:
 
     def actor(self, username: str) -> Actor | None:
         with self.sessions() as session:
-            user = session.scalar(select(User).where(User.username == username))
+            user = session.scalar(select(User).where(User.username == _normal(username)))
             return user.to_actor() if user and user.active else None
 
     def exists(self, username: str) -> bool:
