@@ -23,8 +23,9 @@ def create_app(konvergen: Konvergen | None = None, config: dict | None = None) -
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("KONVERGEN_SECURE_COOKIES", "0") == "1",
-        JSON_SORT_KEYS=False,
     )
+    # Keep fields in the order the schemas declare them (Flask 3 sorts by default).
+    app.json.sort_keys = False
     if config:
         app.config.update(config)
     app.extensions["konvergen"] = konvergen or Konvergen()
