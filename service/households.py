@@ -10,12 +10,17 @@ event store's unique (household, version) key is what refuses the losing write.
 from __future__ import annotations
 
 import dataclasses
+import random
+import threading
+import time
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Callable, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import ApplicationRecorder, EventStore, IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.postgres import PostgresDatastore
 
 from domain.errors import DomainError, DuplicateKK, InvalidValue
 from domain.household import Household
@@ -25,7 +30,16 @@ from service.access import SYSTEM, SYSTEM_ACTOR, AccessPolicy, Actor
 from service.clock import Clock
 from service.errors import Forbidden, HouseholdNotFound, UnknownUser, VersionConflict
 
-MAX_ATTEMPTS = 8
+# A command without an expected version is retried after a concurrent write. Threads of
+# one process never collide on a household (a striped lock serialises them); processes
+# do, so a loser waits a short random while before trying again, which stops writers
+# that collided once from colliding again in lockstep.
+MAX_ATTEMPTS = 20
+RETRY_BACKOFF_SECONDS = 0.002  # doubled per attempt, capped, and jittered
+RETRY_BACKOFF_CAP_SECONDS = 0.05
+HOUSEHOLD_LOCK_STRIPES = 64
+# PostgreSQL advisory lock key under which processes create the event store's tables.
+SCHEMA_LOCK_KEY = 0x4B564E_5343484D  # "KVN" "SCHM"
 EVENT_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic", "actor", "source_ref")
 
 
@@ -58,11 +72,42 @@ class Households(Application):
         user_exists: Callable[[str], bool] = lambda username: True,
     ):
         super().__init__(env)
+        self._household_locks = [threading.Lock() for _ in range(HOUSEHOLD_LOCK_STRIPES)]
         self.regions = regions
         self.programmes = programmes
         self.access = AccessPolicy(regions)
         self.clock = clock or Clock()
         self.user_exists = user_exists
+
+    # -- event store tables ------------------------------------------------------
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        with self._schema_lock():
+            return super().construct_recorder()
+
+    def construct_snapshot_store(self) -> EventStore:
+        with self._schema_lock():
+            return super().construct_snapshot_store()
+
+    @contextmanager
+    def _schema_lock(self):
+        """One process at a time creates the event store's tables on PostgreSQL.
+
+        The library's ``CREATE OR REPLACE FUNCTION`` (and any trigger a recorder adds)
+        rewrites a catalogue row on every start, so web workers starting together fail
+        with "tuple concurrently updated" unless they take turns. SQLite serialises
+        its writers already.
+        """
+        datastore = getattr(self.factory, "datastore", None)
+        if not isinstance(datastore, PostgresDatastore):
+            yield
+            return
+        with datastore.get_connection() as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -466,21 +511,33 @@ class Households(Application):
 
     def _update(self, actor: Actor, household_id, expected_version: int | None, command: Callable[[Household], Any]) -> dict:
         """Load, command, save; refuse or retry on a concurrent write, never merge."""
-        for _attempt in range(MAX_ATTEMPTS):
-            household = self._load_readable(actor, household_id)
-            if expected_version is not None and household.version != expected_version:
-                raise VersionConflict(household.id, expected_version, household.version)
-            others = command(household) or []
-            try:
-                recordings = self.save(household, *others)
-            except IntegrityError:
-                if others and self._others_exist(others):
-                    raise
-                if expected_version is not None:
-                    raise VersionConflict(household.id, expected_version, self._load(household.id).version) from None
-                continue
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                ceiling = min(RETRY_BACKOFF_CAP_SECONDS, RETRY_BACKOFF_SECONDS * 2**attempt)
+                time.sleep(random.uniform(0, ceiling))
+            with self._household_lock(household_id):
+                household = self._load_readable(actor, household_id)
+                if expected_version is not None and household.version != expected_version:
+                    raise VersionConflict(household.id, expected_version, household.version)
+                others = command(household) or []
+                try:
+                    recordings = self.save(household, *others)
+                except IntegrityError:
+                    if others and self._others_exist(others):
+                        raise
+                    if expected_version is not None:
+                        raise VersionConflict(household.id, expected_version, self._load(household.id).version) from None
+                    continue
             return {"id": str(household.id), "version": household.version, "position": _position(recordings)}
         raise VersionConflict(household_id, None, self._load(household_id).version)
+
+    def _household_lock(self, household_id) -> threading.Lock:
+        """The lock that serialises this process's commands on one household."""
+        try:
+            stripe = UUID(str(household_id)).int % HOUSEHOLD_LOCK_STRIPES
+        except ValueError:
+            stripe = 0  # not an id at all: the load inside will say not found
+        return self._household_locks[stripe]
 
     def _others_exist(self, aggregates: list) -> bool:
         """True when a side aggregate (a KK index) already exists: a real duplicate."""
