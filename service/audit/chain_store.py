@@ -161,6 +161,8 @@ class ChainReader:
             text = text.replace("{" + key + "}", self.names[key])
         text = text.replace("{OID_C}", self.names["OID"].format("c.originator_id"))
         text = text.replace("{OID_E}", self.names["OID"].format("e.originator_id"))
+        text = text.replace("{RAW_E}", self.names["RAW"].format("e.originator_id"))
+        text = text.replace("{C_OID_IS}", self.names["OID_IS"])
         return text
 
     # backend primitives
@@ -179,14 +181,40 @@ class ChainReader:
         return value
 
     # queries
-    def links_with_events(self) -> Iterator[tuple]:
-        """(nid, oid, version, topic, content, prev, hash, backfilled, e_oid, e_version, e_topic, e_state)."""
+    def links(self) -> Iterator[tuple]:
+        """Chain rows: (nid, oid, version, topic, content, prev, hash, backfilled)."""
         return self.rows(
             "SELECT c.notification_id, {OID_C}, c.originator_version, c.topic, c.content_hash, "
-            "c.prev_hash, c.hash, c.backfilled, {OID_E}, e.originator_version, e.topic, e.state "
+            "c.prev_hash, c.hash, c.backfilled FROM {C} c ORDER BY c.notification_id",
+            stream=True,
+        )
+
+    def link(self, notification_id: int) -> tuple | None:
+        return self.one(
+            "SELECT c.notification_id, {OID_C}, c.originator_version, c.topic, c.content_hash, "
+            "c.prev_hash, c.hash, c.backfilled FROM {C} c WHERE c.notification_id = ?",
+            (notification_id,),
+        )
+
+    def verification_rows(self) -> Iterator[tuple]:
+        """What the fast path needs, in notification order, and nothing more:
+        (nid, link hash, event oid as stored, event version, event topic, event bytes)."""
+        return self.rows(
+            "SELECT c.notification_id, c.hash, {RAW_E}, e.originator_version, e.topic, e.state "
             "FROM {C} c LEFT JOIN {E} e ON e.{NID} = c.notification_id ORDER BY c.notification_id",
             stream=True,
         )
+
+    def canonical_id(self, raw: Any) -> str:
+        return raw
+
+    def id_param(self, originator_id: str) -> str:
+        """A canonical id as the chain table stores it, for ``{C_OID_IS}``."""
+        return originator_id
+
+    def count_backfilled(self) -> int:
+        row = self.one("SELECT COUNT(*) FROM {C} WHERE backfilled")
+        return int(row[0]) if row else 0
 
     def unchained_events(self, limit: int = 100) -> list[tuple[int, str, int]]:
         return list(self.rows(
@@ -228,7 +256,7 @@ class ChainReader:
     def content_hashes(self, originator_id: str) -> dict[str, int]:
         """content hash -> version, for naming a reordering."""
         rows = self.rows(
-            "SELECT c.content_hash, c.originator_version FROM {C} c WHERE {OID_C} = ?", (originator_id,)
+            "SELECT c.content_hash, c.originator_version FROM {C} c WHERE {C_OID_IS}", (self.id_param(originator_id),)
         )
         return {row[0]: row[1] for row in rows}
 
@@ -253,8 +281,8 @@ class ChainReader:
         )
         params: list = []
         if originator_id is not None:
-            text += " AND {OID_C} = ?"
-            params.append(originator_id)
+            text += " AND {C_OID_IS}"
+            params.append(self.id_param(originator_id))
         if since is not None:
             text += " AND c.chained_at >= ?"
             params.append(self.to_db_time(since))
@@ -276,6 +304,17 @@ class SQLiteChainReader(ChainReader):
     def __init__(self, recorder: ChainedSQLiteApplicationRecorder, conn: Any):
         super().__init__(recorder.chain_names)
         self.conn = conn
+        self._canonical: dict[str, str] = {}
+
+    def canonical_id(self, raw: str) -> str:
+        """The stored hex id with hyphens; each household's is worked out once."""
+        text = self._canonical.get(raw)
+        if text is None:
+            text = self._canonical[raw] = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        return text
+
+    def id_param(self, originator_id: str) -> str:
+        return originator_id.replace("-", "")
 
     def rows(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[tuple]:
         cursor = self.conn.cursor().sqlite_cursor
@@ -311,7 +350,7 @@ class ChainedSQLiteApplicationRecorder(ChainWriter, SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
         self.chain_names = {
             "E": self.events_table_name, "C": self.chain_table, "S": self.seals_table,
-            "NID": "rowid", "OID": _SQLITE_OID,
+            "NID": "rowid", "OID": _SQLITE_OID, "RAW": "{0}", "OID_IS": "c.originator_id = ?",
         }
 
     def construct_create_table_statements(self) -> list[str]:
@@ -475,6 +514,7 @@ class ChainedPostgresApplicationRecorder(ChainWriter, PostgresApplicationRecorde
         self.chain_names = {
             "E": f'"{schema}"."{events_table_name}"', "C": f'"{schema}"."{self.chain_table}"',
             "S": f'"{schema}"."{self.seals_table}"', "NID": "notification_id", "OID": "{0}::text",
+            "RAW": "{0}::text", "OID_IS": "c.originator_id = ?::uuid",
         }
         guard = Identifier(schema, "konvergen_append_only")
         self.sql_create_statements += [

@@ -307,7 +307,7 @@ class HouseholdHistories:
             "recorded_at": event.timestamp,
             "recorded_at_wib": wib_text(event.timestamp),
             "effective_on": effective,
-            "actor": names(getattr(event, "actor", "") or ""),
+            **names(getattr(event, "actor", "") or ""),
             "source_ref": getattr(event, "source_ref", None),
             "summary": text,
             "summary_template": template,
@@ -321,19 +321,20 @@ class HouseholdHistories:
         return f"{region.name} ({code})" if region else code
 
     def _people(self) -> Callable[[str], dict]:
-        """username -> name and role, looked up once per username per request."""
+        """username -> ``actor`` (the username), ``actor_name`` and ``actor_role``,
+        looked up once per username per request; unknown users keep their username."""
         cache: dict[str, dict] = {}
 
         def lookup(username: str) -> dict:
             if username not in cache:
                 if username == SYSTEM:
-                    cache[username] = {"username": username, "name": "Konvergen", "role": SYSTEM}
+                    cache[username] = {"actor": username, "actor_name": "Konvergen", "actor_role": SYSTEM}
                 else:
                     person = self.users.actor(username) if username else None
                     cache[username] = {
-                        "username": username,
-                        "name": (person.display_name or username) if person else username,
-                        "role": person.role if person else None,
+                        "actor": username,
+                        "actor_name": (person.display_name or username) if person else username,
+                        "actor_role": person.role if person else None,
                     }
             return cache[username]
 

@@ -170,37 +170,37 @@ def seal_complete_periods(households, now: datetime) -> list[Seal]:
 
 
 class _SealCursor:
-    """Walks the seals alongside the chain rows, checking each seal when its range ends."""
+    """Walks the seals alongside the chain rows, checking each seal when its range ends.
+
+    The caller appends each row's link hash to ``links``; crossing ``boundary`` (the
+    open seal's last notification id) closes that seal and starts a new list.
+    """
 
     def __init__(self, seals: list[Seal], result: Verification):
         self.seals = seals
         self.result = result
         self.index = 0
         self.prev_hash = ZERO_HASH
-        self._start()
+        self.links: list[str] = []
+        self.rows = 0
+        self.boundary = seals[0].last_id if seals else _NO_SEAL
 
-    def _start(self) -> None:
-        self.digest = EventsDigest()
-        self.first_seen: int | None = None
-
-    def add(self, notification_id: int, link: str) -> None:
-        while self.index < len(self.seals) and notification_id > self.seals[self.index].last_id:
+    def advance(self, notification_id: int) -> list[str]:
+        while notification_id > self.boundary:
             self._close()
-        if self.index < len(self.seals):
-            if self.first_seen is None:
-                self.first_seen = notification_id
-            self.digest.add(link)
-        else:
-            self.result.unsealed_events += 1
+        return self.links
 
     def finish(self) -> None:
         while self.index < len(self.seals):
             self._close()
+        self.result.unsealed_events = len(self.links)
+        self.rows += len(self.links)
 
     def _close(self) -> None:
         seal = self.seals[self.index]
         result = self.result
         where = f"seal {seal.seq} ({seal.period}, notifications up to {seal.last_id})"
+        digest = sha256("".join(f"{link}\n" for link in self.links).encode()).hexdigest()
         expected_hash = seal_hash(
             seal.prev_seal_hash, seal.period, seal.first_id, seal.last_id, seal.count, seal.events_digest
         )
@@ -208,13 +208,13 @@ class _SealCursor:
             result.add(Problem("seal_link", f"{where} does not link to the seal before it", notification_id=seal.last_id, seal=seal.seq))
         elif expected_hash != seal.seal_hash:
             result.add(Problem("seal_altered", f"{where}: its own hash does not match its fields", notification_id=seal.last_id, seal=seal.seq))
-        elif self.digest.count != seal.count:
+        elif len(self.links) != seal.count:
             result.add(Problem(
                 "seal_count",
-                f"{where} sealed {seal.count} events, the chain now holds {self.digest.count} in that range",
+                f"{where} sealed {seal.count} events, the chain now holds {len(self.links)} in that range",
                 notification_id=seal.last_id, seal=seal.seq,
             ))
-        elif self.digest.hexdigest() != seal.events_digest:
+        elif digest != seal.events_digest:
             result.add(Problem(
                 "seal_digest",
                 f"{where}: the chain's link hashes in that range differ from the sealed ones",
@@ -226,59 +226,58 @@ class _SealCursor:
         result.last_seal_hash = seal.seal_hash
         self.prev_hash = seal.seal_hash
         self.index += 1
-        self._start()
+        self.rows += len(self.links)
+        self.links = []
+        self.boundary = self.seals[self.index].last_id if self.index < len(self.seals) else _NO_SEAL
+
+
+_NO_SEAL = float("inf")
 
 
 def verify(households, now: datetime) -> Verification:
-    """Recomputes every content hash, link and seal; problems come in notification order."""
+    """Recomputes every content hash, link and seal; problems come in notification order.
+
+    The fast path recomputes each link from the event's bytes, the event's household,
+    version and topic, and the household's previous link, and compares it with the
+    stored link: equal means content, place and order are all intact. Only a row that
+    fails is looked at closely, to say what differs.
+    """
     recorder = _recorder(households)
     result = Verification(checked_at=now)
     last_link: dict[str, tuple[int, str]] = {}
-    hash_bytes = sha256
+    last_get = last_link.get
+    hash_of = sha256
+    missing = 0
     with recorder.chain_reader() as reader:
+        canonical = reader.canonical_id
         seals = _SealCursor(reader.seals(), result)
-        for row in reader.links_with_events():
-            nid, oid, version, topic, content, prev, link, backfilled, e_oid, e_version, e_topic, e_state = row
-            seals.add(nid, link)
-            result.events_checked += 1
-            if backfilled:
-                result.backfilled_links += 1
-            where = f"household {oid} version {version} (notification {nid})"
-            if link_hash(prev, oid, version, topic, content) != link:
-                result.add(Problem("link_altered", f"{where}: its chain row was altered", oid, version, nid))
-            previous = last_link.get(oid)
-            if previous is None:
-                if version != 1:
-                    result.add(Problem("missing_version", f"{where}: versions 1 to {version - 1} are missing from the chain", oid, version, nid))
-                elif prev != ZERO_HASH:
-                    result.add(Problem("broken_link", f"{where}: the first version must link to 64 zeros", oid, version, nid))
-            elif version != previous[0] + 1:
-                result.add(Problem(
-                    "missing_version",
-                    f"{where}: version {previous[0] + 1} is missing from the chain (or out of order)",
-                    oid, version, nid,
-                ))
-            elif prev != previous[1]:
-                result.add(Problem("broken_link", f"{where} does not link to version {previous[0]}", oid, version, nid))
-            last_link[oid] = (version, link)
-            if e_state is None:
-                result.add(Problem("missing_event", f"{where}: the event is missing from the event store", oid, version, nid))
-            elif e_oid != oid or e_version != version:
-                result.add(Problem(
-                    "order",
-                    f"{where}: notification {nid} now holds household {e_oid} version {e_version}; events were moved or reordered",
-                    oid, version, nid,
-                ))
-            elif e_topic != topic:
-                result.add(Problem("content_mismatch", f"{where}: its event type was changed to {e_topic}", oid, version, nid))
-            elif hash_bytes(e_state).hexdigest() != content:
-                result.add(_content_problem(reader, where, oid, version, nid, content_hash(bytes(e_state))))
+        boundary, seal_links = seals.boundary, seals.links
+        append = seal_links.append
+        for nid, link, e_oid, e_version, e_topic, e_state in reader.verification_rows():
+            if nid > boundary:
+                seal_links = seals.advance(nid)
+                boundary, append = seals.boundary, seal_links.append
+            append(link)
+            if e_state is not None:
+                oid = canonical(e_oid)
+                previous = last_get(oid)
+                prev = ZERO_HASH if previous is None else previous[1]
+                content = hash_of(e_state).hexdigest()
+                if hash_of(f"{prev}\n{oid}\n{e_version}\n{e_topic}\n{content}".encode()).hexdigest() == link:
+                    last_link[oid] = (e_version, link)
+                    continue
+            else:
+                missing += 1
+            _diagnose(reader, result, last_link, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
         seals.finish()
+        checked = result.events_checked = seals.rows
+        matched = checked - missing
         result.households_checked = len(last_link)
-        unchained = reader.count_unchained()
-        if unchained:
+        result.backfilled_links = reader.count_backfilled()
+        unchained = reader.count_events() - matched
+        if unchained > 0:
             listed = reader.unchained_events(MAX_LISTED_PROBLEMS)
-            if result.events_checked == 0:
+            if checked == 0:
                 result.add(Problem(
                     "unchained_store",
                     f"none of the {unchained} stored events is chained: they were recorded before tamper "
@@ -288,10 +287,48 @@ def verify(households, now: datetime) -> Verification:
             else:
                 for nid, oid, version in listed:
                     result.add(Problem("unchained_event", f"household {oid} version {version} (notification {nid}) has no chain link", oid, version, nid))
-                result.problem_count += unchained - len(listed)
+                result.problem_count += max(0, unchained - len(listed))
     result.problems.sort(key=lambda p: p.notification_id if p.notification_id is not None else 0)
     del result.problems[MAX_LISTED_PROBLEMS:]
     return result
+
+
+def _diagnose(reader, result: Verification, last_link: dict, row: tuple, e_oid, e_version, e_topic, e_state) -> None:
+    """Says what differs for a chain row whose link did not recompute."""
+    nid, oid, version, topic, content, prev, link, _backfilled = row
+    problems_before = result.problem_count
+    where = f"household {oid} version {version} (notification {nid})"
+    if link_hash(prev, oid, version, topic, content) != link:
+        result.add(Problem("link_altered", f"{where}: its chain row was altered", oid, version, nid))
+    previous = last_link.get(oid)
+    if previous is None:
+        if version != 1:
+            result.add(Problem("missing_version", f"{where}: versions 1 to {version - 1} are missing from the chain", oid, version, nid))
+        elif prev != ZERO_HASH:
+            result.add(Problem("broken_link", f"{where}: the first version must link to 64 zeros", oid, version, nid))
+    elif version != previous[0] + 1:
+        result.add(Problem(
+            "missing_version",
+            f"{where}: version {previous[0] + 1} is missing from the chain (or out of order)",
+            oid, version, nid,
+        ))
+    elif prev != previous[1]:
+        result.add(Problem("broken_link", f"{where} does not link to version {previous[0]}", oid, version, nid))
+    last_link[oid] = (version, link)
+    if e_state is None:
+        result.add(Problem("missing_event", f"{where}: the event is missing from the event store", oid, version, nid))
+    elif e_oid != oid or e_version != version:
+        result.add(Problem(
+            "order",
+            f"{where}: notification {nid} now holds household {e_oid} version {e_version}; events were moved or reordered",
+            oid, version, nid,
+        ))
+    elif e_topic != topic:
+        result.add(Problem("content_mismatch", f"{where}: its event type was changed to {e_topic}", oid, version, nid))
+    elif content_hash(bytes(e_state)) != content:
+        result.add(_content_problem(reader, where, oid, version, nid, content_hash(bytes(e_state))))
+    if result.problem_count == problems_before:  # pragma: no cover - every mismatch has a cause above
+        result.add(Problem("link_altered", f"{where}: its link does not recompute", oid, version, nid))
 
 
 def _content_problem(reader, where: str, oid: str, version: int, nid: int, actual: str) -> Problem:

@@ -18,11 +18,12 @@ never from the live read models (which only know "now"). Business dates, per eve
 | Registered | none: it frames the household, which counts when it was registered by the date or when any of its dated facts is on or before the date |
 | InterventionCancelled, Reopened | the recorded date |
 
-Counts: households that are not closed, by current category (the categorisation with
-the latest effective date, ties to the later one recorded) and by kecamatan; persons
-present in them; interventions of every counted household by programme and status with
-their summed value; and convergence: extremely poor households reached by 0, 1, 2 or 3+
-distinct agencies through delivered interventions.
+The figures mean what the live monitoring summary's mean (``projections.monitoring``):
+closed households drop out of every household count but their interventions still
+count; the current category is the one with the latest effective date (ties to the
+later recorded); convergence counts active miskin ekstrem households by the distinct
+agencies that delivered to them; progress compares those with every household ever
+categorised miskin ekstrem. So "as recorded by now" equals the live summary.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any, Iterator
 from eventsourcing.utils import get_topic
 
 from domain.errors import InvalidValue
-from domain.household import CATEGORIES, CLOSED, DELIVERED, GRADUATED, Household
+from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
 from service.access import Actor
 from service.audit import access_log as log
 from service.audit.history import parse_instant
@@ -46,14 +47,17 @@ from service.clock import WIB
 RECORDED, EFFECTIVE = "recorded", "effective"
 BASES = (RECORDED, EFFECTIVE)
 UNCATEGORISED = "uncategorised"
+EXTREME = "miskin_ekstrem"
 CONVERGENCE_BANDS = ("0", "1", "2", "3+")
+UNREACHED_LISTED = 100
 PAGE = 10_000
 
 _H = Household
 TOPICS = [
     get_topic(cls)
     for cls in (
-        _H.Registered, _H.IdentificationCorrected, _H.MemberAdded, _H.MemberDetailsCorrected, _H.MemberLeft,
+        _H.Registered, _H.KKChanged, _H.IdentificationCorrected, _H.MemberAdded, _H.MemberDetailsCorrected,
+        _H.MemberLeft,
         _H.Categorised,
         _H.InterventionPlanned, _H.InterventionDelivered, _H.InterventionCancelled,
         _H.Graduated, _H.Closed, _H.Reopened,
@@ -65,6 +69,7 @@ TOPICS = [
 class _Intervention:
     programme: str
     agency: str
+    strategy: str
     value_idr: int | None
     planned: bool = False
     delivered: bool = False
@@ -75,8 +80,8 @@ class _Intervention:
         if self.delivered:
             return DELIVERED
         if self.cancelled:
-            return "cancelled"
-        return "planned" if self.planned else None
+            return CANCELLED
+        return PLANNED if self.planned else None
 
 
 @dataclass
@@ -84,11 +89,16 @@ class _Facts:
     """What the summary needs to know about one household, as of the cut-off."""
 
     village: str = ""
+    kk_number: str = ""
+    head_nik: str = ""
+    head_name: str = ""
     registered: bool = False  # its registration falls within the view
     dated: bool = False  # some fact with a business date falls within the view
-    status: str = "active"
-    status_before_closure: str = "active"
-    persons: set = field(default_factory=set)
+    status: str = ACTIVE
+    status_before_closure: str = ACTIVE
+    persons: int = 0
+    ever_extreme: bool = False
+    graduated_month: str | None = None
     categorisations: list = field(default_factory=list)  # (effective_on, version, category)
     interventions: dict = field(default_factory=dict)
 
@@ -116,39 +126,49 @@ class _View:
             return self.recorded(event)
         return business <= self.day
 
+    def correction(self, event: Any) -> bool:
+        """Corrections fix what was always true: known now, they apply to every date."""
+        return self.basis == EFFECTIVE or self.recorded(event)
+
 
 def _apply(facts: _Facts, event: Any, view: _View) -> None:
     kind = type(event).__name__
     if kind == "Registered":
         facts.registered = view.recorded(event)
         facts.village = event.address["village_code"]
-        facts.persons = {event.head["nik"], *(m["nik"] for m in event.members)}
-        return
-    if kind == "IdentificationCorrected":
-        if (view.basis == EFFECTIVE or view.recorded(event)) and "address" in event.changes:
-            facts.village = event.changes["address"]["village_code"]
-        return
-    if kind == "MemberDetailsCorrected":
-        if "nik" in event.changes and event.nik in facts.persons:
-            facts.persons.discard(event.nik)
-            facts.persons.add(event.changes["nik"])
-        return
-    if kind == "InterventionPlanned":
+        facts.kk_number = event.kk_number
+        facts.head_nik, facts.head_name = event.head["nik"], event.head["name"]
+        facts.persons = 1 + len(event.members)
+    elif kind == "IdentificationCorrected":
+        if view.correction(event):
+            if "address" in event.changes:
+                facts.village = event.changes["address"]["village_code"]
+            facts.head_name = event.changes.get("head_name", facts.head_name)
+    elif kind == "MemberDetailsCorrected":
+        if view.correction(event) and event.nik == facts.head_nik:
+            facts.head_name = event.changes.get("name", facts.head_name)
+            facts.head_nik = event.changes.get("nik", facts.head_nik)
+    elif kind == "KKChanged":
+        if view.on(event, event.effective_on):
+            facts.kk_number = event.new_kk_number
+    elif kind == "InterventionPlanned":
         business = min(event.planned_on, event.timestamp.astimezone(WIB).date())
         included = view.on(event, business)
         facts.interventions[event.intervention_id] = _Intervention(
-            event.programme, event.agency, event.value_idr, planned=included
+            event.programme, event.agency, event.strategy, event.value_idr, planned=included
         )
         facts.dated |= included
-        return
-    if kind == "InterventionCancelled":
+    elif kind == "InterventionCancelled":
         if view.recorded(event):
             facts.interventions[event.intervention_id].cancelled = True
-        return
-    if kind == "Reopened":
+    elif kind == "Reopened":
         if view.recorded(event) and facts.status == CLOSED:
             facts.status = facts.status_before_closure
-        return
+    else:
+        _apply_dated(facts, event, kind, view)
+
+
+def _apply_dated(facts: _Facts, event: Any, kind: str, view: _View) -> None:
     business = getattr(event, "effective_on", None) or getattr(event, "delivered_on", None) \
         or getattr(event, "left_on", None) or getattr(event, "joined_on", None)
     if not view.on(event, business):
@@ -156,62 +176,79 @@ def _apply(facts: _Facts, event: Any, view: _View) -> None:
     facts.dated = True
     if kind == "Categorised":
         facts.categorisations.append((event.effective_on, event.originator_version, event.category))
+        facts.ever_extreme |= event.category == EXTREME
     elif kind == "InterventionDelivered":
         item = facts.interventions[event.intervention_id]
         item.delivered = item.planned = True  # a delivery brings its plan into view
         if event.value_idr is not None:
             item.value_idr = event.value_idr
     elif kind == "MemberAdded":
-        facts.persons.add(event.member["nik"])
+        facts.persons += 1
     elif kind == "MemberLeft":
-        facts.persons.discard(event.nik)
+        facts.persons -= 1
     elif kind == "Graduated":
         facts.status = GRADUATED
+        facts.graduated_month = event.effective_on.strftime("%Y-%m")
     elif kind == "Closed":
         facts.status_before_closure, facts.status = facts.status, CLOSED
 
 
 class BitemporalReports:
-    """The summary as recorded by a date, as effective by it, and the two side by side."""
+    """The summary as recorded by a date, as effective by it, and the two side by side.
+
+    Summaries have the shape of the live monitoring summary (``projections.monitoring``)
+    with the same definitions, plus ``as_of`` and ``basis``, so the same schema and the
+    same pages serve both.
+    """
 
     def __init__(self, households, access: log.AccessLog):
         self.households = households
         self.access = access
 
-    def summary(self, actor: Actor, as_of: Any, basis: str) -> dict:
+    def summary(self, actor: Actor, as_of: Any, basis: str, *, kecamatan: str | None = None, village: str | None = None) -> dict:
         if basis not in BASES:
             raise InvalidValue("basis", "must be recorded or effective")
         cutoff = parse_instant(as_of)
-        return self._summarise(actor, self._replay(cutoff, [basis])[basis], cutoff, basis)
+        self._check_area(kecamatan, village)
+        facts = self._replay(cutoff, [basis])[basis]
+        return self._summarise(actor, facts, cutoff, basis, kecamatan, village)
 
-    def compare(self, actor: Actor, as_of: Any) -> dict:
+    def compare(self, actor: Actor, as_of: Any, *, kecamatan: str | None = None, village: str | None = None) -> dict:
         """Both answers from one pass over the log, with every figure that differs."""
         cutoff = parse_instant(as_of)
+        self._check_area(kecamatan, village)
         facts = self._replay(cutoff, list(BASES))
-        recorded = self._summarise(actor, facts[RECORDED], cutoff, RECORDED)
-        effective = self._summarise(actor, facts[EFFECTIVE], cutoff, EFFECTIVE)
-        rows = _comparison_rows(recorded, effective)
+        recorded = self._summarise(actor, facts[RECORDED], cutoff, RECORDED, kecamatan, village)
+        effective = self._summarise(actor, facts[EFFECTIVE], cutoff, EFFECTIVE, kecamatan, village)
+        rows = comparison_rows(recorded, effective)
         return {
             "as_of": cutoff,
             "as_of_date": cutoff.astimezone(WIB).date(),
+            "filters": {"kecamatan": kecamatan, "village": village},
             "recorded": recorded,
             "effective": effective,
             "rows": rows,
             "differences": [row for row in rows if row["difference"]],
         }
 
-    def export_comparison(self, actor: Actor, as_of: Any, fmt: str) -> tuple[bytes, str, str]:
+    def export_comparison(self, actor: Actor, as_of: Any, fmt: str, **area: str | None) -> tuple[bytes, str, str]:
         """(content, media type, file name) of the side-by-side table as CSV or XLSX."""
         if fmt not in ("csv", "xlsx"):
             raise InvalidValue("format", "must be csv or xlsx")
-        comparison = self.compare(actor, as_of)
-        self.access.record(actor, log.REPORT, None, as_of=comparison["as_of"].isoformat(), format=fmt)
+        comparison = self.compare(actor, as_of, **area)
+        self.access.record(actor, log.REPORT, None, as_of=comparison["as_of"].isoformat(), format=fmt, **area)
         name = f"konvergen-summary-{comparison['as_of_date'].isoformat()}.{fmt}"
         if fmt == "csv":
             return comparison_csv(comparison).encode("utf-8"), "text/csv; charset=utf-8", name
         return comparison_xlsx(comparison), XLSX_TYPE, name
 
     # plumbing
+
+    def _check_area(self, kecamatan: str | None, village: str | None) -> None:
+        if kecamatan:
+            self.households.regions.check_kecamatan(kecamatan, "kecamatan")
+        if village:
+            self.households.regions.check_village(village, "village")
 
     def _events(self) -> Iterator[Any]:
         recorder, mapper = self.households.recorder, self.households.mapper
@@ -225,95 +262,145 @@ class BitemporalReports:
             start = page[-1].id + 1
 
     def _replay(self, cutoff: datetime, bases: list[str]) -> dict[str, dict[Any, _Facts]]:
-        views = [_View(cutoff, basis) for basis in bases]
-        facts: dict[str, dict[Any, _Facts]] = {basis: defaultdict(_Facts) for basis in bases}
+        views = [(_View(cutoff, basis), defaultdict(_Facts)) for basis in bases]
         for event in self._events():
-            for view in views:
-                _apply(facts[view.basis][event.originator_id], event, view)
-        return facts
+            for view, facts in views:
+                _apply(facts[event.originator_id], event, view)
+        return {view.basis: facts for view, facts in views}
 
-    def _summarise(self, actor: Actor, facts: dict[Any, _Facts], cutoff: datetime, basis: str) -> dict:
+    def _summarise(
+        self, actor: Actor, facts: dict[Any, _Facts], cutoff: datetime, basis: str,
+        kecamatan: str | None, village: str | None,
+    ) -> dict:
         regions = self.households.regions
         scope = self.households.access.read_scope(actor)
-        by_category: Counter = Counter()
+        level = "village" if kecamatan or village else "kecamatan"
+        counts: Counter = Counter()  # (area, category, status) -> households; persons below
         persons: Counter = Counter()
-        by_kecamatan: dict[str, Counter] = defaultdict(Counter)
-        interventions: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        convergence: Counter = Counter({band: 0 for band in CONVERGENCE_BANDS})
-        graduated = closed = 0
-        for household in facts.values():
+        interventions: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        reach: Counter = Counter()
+        unreached: list[tuple[str, Any, _Facts]] = []
+        graduations: Counter = Counter()
+        baseline = remaining = graduated = 0
+        for household_id, household in facts.items():
             if not (household.registered or household.dated):
                 continue
-            kecamatan = regions.kecamatan_of(household.village)
-            if not scope.allows(household.village, kecamatan):
+            code = household.village
+            kecamatan_code = regions.kecamatan_of(code)
+            if not scope.allows(code, kecamatan_code):
+                continue
+            if (kecamatan and kecamatan_code != kecamatan) or (village and code != village):
                 continue
             for item in household.interventions.values():
                 if item.status:
-                    totals = interventions[(item.programme, item.status)]
+                    totals = interventions[(item.programme, item.agency, item.strategy, item.status)]
                     totals[0] += 1
                     totals[1] += item.value_idr or 0
             if household.status == CLOSED:
-                closed += 1
-                continue
+                continue  # a closed household counts only through what it received
+            area = code if level == "village" else kecamatan_code
+            key = (area, household.category, household.status)
+            counts[key] += 1
+            persons[key] += household.persons
+            extreme_now = household.status == ACTIVE and household.category == EXTREME
+            if extreme_now:
+                agencies = len({i.agency for i in household.interventions.values() if i.delivered})
+                reach[min(agencies, 3)] += 1
+                if agencies == 0:
+                    unreached.append((code, household_id, household))
+            if household.graduated_month:
+                graduations[household.graduated_month] += 1
+            baseline += household.ever_extreme
+            remaining += extreme_now
             graduated += household.status == GRADUATED
-            category = household.category
-            by_category[category] += 1
-            persons[category] += len(household.persons)
-            by_kecamatan[kecamatan or ""][category] += 1
-            if category == "miskin_ekstrem":
-                agencies = {i.agency for i in household.interventions.values() if i.delivered}
-                convergence[CONVERGENCE_BANDS[min(len(agencies), 3)]] += 1
-        categories = [*CATEGORIES, UNCATEGORISED]
+        unreached.sort(key=lambda item: (item[0], str(item[1])))
         return {
             "as_of": cutoff,
             "as_of_date": cutoff.astimezone(WIB).date(),
             "basis": basis,
-            "households": {
-                "total": sum(by_category.values()),
-                "by_category": {c: by_category[c] for c in categories},
-                "graduated": graduated,
-                "closed": closed,
-            },
-            "persons": {"total": sum(persons.values()), "by_category": {c: persons[c] for c in categories}},
-            "by_kecamatan": [
-                {
-                    "kecamatan_code": code,
-                    "kecamatan_name": regions.get(code).name if regions.get(code) else code,
-                    "total": sum(counts.values()),
-                    "by_category": {c: counts[c] for c in categories},
-                }
-                for code, counts in sorted(by_kecamatan.items())
-            ],
+            "filters": {"kecamatan": kecamatan, "village": village, "as_of": cutoff.isoformat(), "basis": basis},
+            **_household_counts(counts, persons, level, regions),
             "interventions": [
-                {"programme": programme, "status": status, "count": count, "value_idr": value}
-                for (programme, status), (count, value) in sorted(interventions.items())
+                {"programme": p, "agency": a, "strategy": s, "status": st, "interventions": n, "value_idr": v}
+                for (p, a, s, st), (n, v) in sorted(interventions.items())
             ],
-            "convergence": dict(convergence),
+            "convergence": {
+                "reached_by_agencies": {band: reach[n] for n, band in enumerate(CONVERGENCE_BANDS)},
+                "unreached": {
+                    "count": len(unreached),
+                    "households": [
+                        {"id": str(household_id), "kk_number": h.kk_number, "head_name": h.head_name,
+                         "village_code": code, "kecamatan_code": regions.kecamatan_of(code)}
+                        for code, household_id, h in unreached[:UNREACHED_LISTED]
+                    ],
+                    "truncated": len(unreached) > UNREACHED_LISTED,
+                },
+            },
+            "graduations_by_month": [{"month": m, "households": n} for m, n in sorted(graduations.items())],
+            "progress": {
+                "baseline_extreme": baseline,
+                "remaining_extreme": remaining,
+                "graduated": graduated,
+                "percent_toward_zero": round(100 * (baseline - remaining) / baseline, 1) if baseline else None,
+            },
         }
+
+
+def _household_counts(counts: Counter, persons: Counter, level: str, regions) -> dict:
+    totals = {"households": 0, "persons": 0}
+    by_category: dict[str, dict] = {}
+    by_status: dict[str, dict] = {}
+    areas: dict[str, dict] = {}
+    for (code, category, status), households in counts.items():
+        people = persons[(code, category, status)]
+        area = areas.setdefault(code, {"code": code, "level": level, "households": 0, "persons": 0, "categories": {}})
+        for bucket in (
+            totals,
+            by_category.setdefault(category, {"category": category, "households": 0, "persons": 0}),
+            by_status.setdefault(status, {"status": status, "households": 0, "persons": 0}),
+            area,
+            area["categories"].setdefault(category, {"households": 0, "persons": 0}),
+        ):
+            bucket["households"] += households
+            bucket["persons"] += people
+    for area in areas.values():
+        region = regions.get(area["code"]) if area["code"] else None
+        area["name"] = region.name if region else area["code"]
+    return {
+        "totals": totals,
+        "by_category": sorted(by_category.values(), key=lambda b: b["category"]),
+        "by_status": sorted(by_status.values(), key=lambda b: b["status"]),
+        "by_area": [areas[code] for code in sorted(areas, key=lambda c: c or "")],
+    }
 
 
 def _figures(summary: dict) -> dict[tuple[str, str], int]:
     """Every number of a summary under a (section, item) key, for side-by-side tables."""
-    figures: dict[tuple[str, str], int] = {("households", "total"): summary["households"]["total"]}
-    for category, count in summary["households"]["by_category"].items():
-        figures[("households by category", category)] = count
-    figures[("households", "graduated")] = summary["households"]["graduated"]
-    figures[("households", "closed")] = summary["households"]["closed"]
-    for category, count in summary["persons"]["by_category"].items():
-        figures[("persons by category", category)] = count
-    for row in summary["by_kecamatan"]:
-        for category, count in row["by_category"].items():
-            if count:
-                figures[("households by kecamatan", f"{row['kecamatan_name']} / {category}")] = count
+    figures: dict[tuple[str, str], int] = {}
+    for key in ("households", "persons"):
+        figures[("totals", key)] = summary["totals"][key]
+    for row in summary["by_category"]:
+        figures[("households by category", row["category"])] = row["households"]
+        figures[("persons by category", row["category"])] = row["persons"]
+    for row in summary["by_status"]:
+        figures[("households by status", row["status"])] = row["households"]
+    for area in summary["by_area"]:
+        for category, count in area["categories"].items():
+            figures[(f"households by {area['level']}", f"{area['name']} / {category}")] = count["households"]
     for row in summary["interventions"]:
-        figures[("interventions", f"{row['programme']} / {row['status']}")] = row["count"]
-        figures[("intervention value (Rp)", f"{row['programme']} / {row['status']}")] = row["value_idr"]
-    for band, count in summary["convergence"].items():
+        item = f"{row['programme']} / {row['agency']} / {row['status']}"
+        figures[("interventions", item)] = row["interventions"]
+        figures[("intervention value (Rp)", item)] = row["value_idr"]
+    for band, count in summary["convergence"]["reached_by_agencies"].items():
         figures[("extremely poor households by agencies reached", band)] = count
+    for row in summary["graduations_by_month"]:
+        figures[("graduations by month", row["month"])] = row["households"]
+    for key in ("baseline_extreme", "remaining_extreme", "graduated"):
+        figures[("progress", key)] = summary["progress"][key]
     return figures
 
 
-def _comparison_rows(recorded: dict, effective: dict) -> list[dict]:
+def comparison_rows(recorded: dict, effective: dict) -> list[dict]:
     left, right = _figures(recorded), _figures(effective)
     keys = list(left) + [key for key in right if key not in left]
     rows = []

@@ -63,47 +63,58 @@ def sqlite_story(sqlite_store, clock):
     return tell_story(sqlite_store, clock)
 
 
+def categories(summary) -> dict:
+    return {row["category"]: row["households"] for row in summary["by_category"]}
+
+
+def areas(summary) -> dict:
+    return {
+        (area["name"], category): count["households"]
+        for area in summary["by_area"] for category, count in area["categories"].items()
+    }
+
+
+def interventions(summary) -> list:
+    return [(i["programme"], i["agency"], i["status"], i["interventions"], i["value_idr"]) for i in summary["interventions"]]
+
+
 def test_as_recorded_by_30_june_counts_only_what_was_on_record_that_day(store, story):
     summary = audit_for(store).reports.summary(AUDITOR, D, "recorded")
-    assert summary["households"]["total"] == 4 and summary["households"]["closed"] == 0
-    assert summary["households"]["by_category"] == {
-        "miskin_ekstrem": 3, "miskin": 0, "rentan": 1, "tidak_miskin": 0, "uncategorised": 0,
-    }
-    assert [(k["kecamatan_name"], k["by_category"]["miskin_ekstrem"], k["by_category"]["rentan"]) for k in summary["by_kecamatan"]] == [
-        ("Cileunyi", 2, 1), ("Cimenyan", 1, 0),
-    ]
-    assert summary["interventions"] == [{"programme": "pkh", "status": "delivered", "count": 1, "value_idr": 600_000}]
-    assert summary["convergence"] == {"0": 2, "1": 1, "2": 0, "3+": 0}
+    assert summary["totals"]["households"] == 4
+    assert categories(summary) == {"miskin_ekstrem": 3, "rentan": 1}
+    assert areas(summary) == {("Cileunyi", "miskin_ekstrem"): 2, ("Cileunyi", "rentan"): 1, ("Cimenyan", "miskin_ekstrem"): 1}
+    assert interventions(summary) == [("pkh", "dinsos", "delivered", 1, 600_000)]
+    assert summary["convergence"]["reached_by_agencies"] == {"0": 2, "1": 1, "2": 0, "3+": 0}
+    assert sorted(h["id"] for h in summary["convergence"]["unreached"]["households"]) == sorted([story["b"], story["e"]])
+    assert summary["progress"] == {"baseline_extreme": 3, "remaining_extreme": 3, "graduated": 0, "percent_toward_zero": 0.0}
 
 
 def test_as_effective_by_30_june_includes_late_entries_corrections_and_recategorisations(store, story):
     summary = audit_for(store).reports.summary(AUDITOR, D, "effective")
-    assert summary["households"]["total"] == 4 and summary["households"]["closed"] == 1
-    assert summary["households"]["by_category"] == {
-        "miskin_ekstrem": 2, "miskin": 1, "rentan": 1, "tidak_miskin": 0, "uncategorised": 0,
+    assert summary["totals"]["households"] == 4  # e closed on 29 June; the late household counts
+    assert categories(summary) == {"miskin_ekstrem": 2, "miskin": 1, "rentan": 1}
+    assert areas(summary) == {
+        ("Cileunyi", "miskin"): 1, ("Cileunyi", "miskin_ekstrem"): 1,
+        ("Cimenyan", "miskin_ekstrem"): 1, ("Cimenyan", "rentan"): 1,
     }
-    assert [(k["kecamatan_name"], k["by_category"]) for k in summary["by_kecamatan"]] == [
-        ("Cileunyi", {"miskin_ekstrem": 1, "miskin": 1, "rentan": 0, "tidak_miskin": 0, "uncategorised": 0}),
-        ("Cimenyan", {"miskin_ekstrem": 1, "miskin": 0, "rentan": 1, "tidak_miskin": 0, "uncategorised": 0}),
-    ]
-    assert [(i["programme"], i["status"], i["count"]) for i in summary["interventions"]] == [
-        ("pkh", "delivered", 1), ("rtlh", "delivered", 1),
-    ]
-    assert summary["convergence"] == {"0": 1, "1": 1, "2": 0, "3+": 0}
+    assert interventions(summary) == [("pkh", "dinsos", "delivered", 1, 600_000), ("rtlh", "disperkim", "delivered", 1, 600_000)]
+    assert summary["convergence"]["reached_by_agencies"] == {"0": 1, "1": 1, "2": 0, "3+": 0}
+    assert [h["id"] for h in summary["convergence"]["unreached"]["households"]] == [story["late"]]
+    assert summary["progress"]["remaining_extreme"] == 2 and summary["progress"]["baseline_extreme"] == 3
 
 
 def test_a_date_after_every_event_gives_the_same_answer_on_both_bases(sqlite_store, sqlite_story):
     reports = audit_for(sqlite_store).reports
     recorded = reports.summary(ADMIN, "2026-11-28", "recorded")
     effective = reports.summary(ADMIN, "2026-11-28", "effective")
-    for key in ("households", "persons", "by_kecamatan", "interventions", "convergence"):
+    for key in ("totals", "by_category", "by_status", "by_area", "interventions", "convergence", "progress"):
         assert recorded[key] == effective[key]
-    assert recorded["households"]["by_category"]["miskin"] == 2  # a and b, re-categorised
+    assert categories(recorded) == {"miskin": 2, "miskin_ekstrem": 1, "rentan": 1}  # a and b re-categorised
 
 
 def test_a_date_before_anything_was_recorded_counts_nothing(sqlite_store, sqlite_story):
     summary = audit_for(sqlite_store).reports.summary(ADMIN, "2026-06-01", "recorded")
-    assert summary["households"]["total"] == 0 and summary["interventions"] == []
+    assert summary["totals"] == {"households": 0, "persons": 0} and summary["interventions"] == []
 
 
 def test_the_side_by_side_comparison_lists_exactly_the_figures_that_differ(store, story):
@@ -111,18 +122,18 @@ def test_the_side_by_side_comparison_lists_exactly_the_figures_that_differ(store
     differences = {(r["section"], r["item"]): (r["recorded"], r["effective"]) for r in comparison["differences"]}
     assert differences[("households by category", "miskin_ekstrem")] == (3, 2)
     assert differences[("households by category", "miskin")] == (0, 1)
-    assert differences[("households", "closed")] == (0, 1)
-    assert differences[("interventions", "rtlh / delivered")] == (0, 1)
+    assert differences[("interventions", "rtlh / disperkim / delivered")] == (0, 1)
     assert differences[("households by kecamatan", "Cimenyan / rentan")] == (0, 1)
-    assert ("households", "total") not in differences
+    assert differences[("progress", "remaining_extreme")] == (3, 2)
+    assert ("totals", "households") not in differences
     assert all(r["difference"] == r["effective"] - r["recorded"] for r in comparison["rows"])
 
 
 def test_a_supervisor_sees_only_their_kecamatan_in_both_answers(sqlite_store, sqlite_story):
     comparison = audit_for(sqlite_store).reports.compare(SUPERVISOR, D)
-    assert [k["kecamatan_name"] for k in comparison["recorded"]["by_kecamatan"]] == ["Cileunyi"]
-    assert comparison["recorded"]["households"]["total"] == 3  # a, c (then in Cileunyi) and e
-    assert comparison["effective"]["households"]["total"] == 2  # a and the late household
+    assert [a["name"] for a in comparison["recorded"]["by_area"]] == ["Cileunyi"]
+    assert comparison["recorded"]["totals"]["households"] == 3  # a, c (then in Cileunyi) and e
+    assert comparison["effective"]["totals"]["households"] == 2  # a and the late household
 
 
 def test_the_comparison_exports_as_csv_and_as_xlsx_with_differences_highlighted(sqlite_store, sqlite_story):
@@ -135,7 +146,7 @@ def test_the_comparison_exports_as_csv_and_as_xlsx_with_differences_highlighted(
     content, media_type, name = reports.export_comparison(AUDITOR, D, "xlsx")
     sheet = load_workbook(io.BytesIO(content)).active
     highlighted = {row[1].value for row in sheet.iter_rows(min_row=3) if row[0].fill.fgColor.rgb.endswith("FFF2CC")}
-    assert "miskin_ekstrem" in highlighted and "total" not in highlighted
+    assert "miskin_ekstrem" in highlighted and "households" not in highlighted
     log = audit_for(sqlite_store).access_log.browse(ADMIN)["entries"]
     assert [(e["action"], e["detail"]["format"]) for e in log] == [("report", "xlsx"), ("report", "csv")]
 
@@ -148,3 +159,25 @@ def test_an_unknown_basis_or_format_is_refused_naming_the_field(sqlite_store):
     with pytest.raises(InvalidValue) as refused:
         reports.export_comparison(ADMIN, D, "pdf")
     assert refused.value.field == "format"
+
+
+def test_a_summary_narrowed_to_a_kecamatan_counts_by_village(sqlite_store, sqlite_story):
+    summary = audit_for(sqlite_store).reports.summary(ADMIN, D, "effective", kecamatan="32.04.06")
+    assert [(a["code"], a["level"], a["households"]) for a in summary["by_area"]] == [("32.04.06.1001", "village", 2)]
+    with pytest.raises(InvalidValue) as refused:
+        audit_for(sqlite_store).reports.summary(ADMIN, D, "effective", kecamatan="99.99")
+    assert refused.value.field == "kecamatan"
+
+
+def test_as_recorded_by_now_equals_the_live_monitoring_summary(store, story):
+    """The replay and the incremental projection share their definitions: prove it."""
+    from projections.read_models import ReadModels
+    from projections.runner import build_engine
+
+    engine = build_engine(store)
+    engine.prepare()
+    engine.catch_up()
+    live = ReadModels(store).monitoring_summary(ADMIN)
+    replayed = audit_for(store).reports.summary(ADMIN, store.clock.now(), "recorded")
+    for key in ("totals", "by_category", "by_status", "by_area", "interventions", "convergence", "graduations_by_month", "progress"):
+        assert replayed[key] == live[key], key

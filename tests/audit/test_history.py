@@ -53,8 +53,8 @@ def test_a_history_lists_every_event_with_its_version_type_actor_and_a_sentence(
         (1, "Registered"), (2, "Categorised"), (3, "Categorised"),
         (4, "InterventionPlanned"), (5, "InterventionDelivered"),
     ]
-    assert events[0]["actor"] == {"username": "admin", "name": "Ibu Data", "role": "admin"}
-    assert events[2]["actor"] == {"username": "asep", "name": "Asep Pendamping", "role": "case_worker"}
+    assert (events[0]["actor"], events[0]["actor_name"], events[0]["actor_role"]) == ("admin", "Ibu Data", "admin")
+    assert (events[2]["actor"], events[2]["actor_name"], events[2]["actor_role"]) == ("asep", "Asep Pendamping", "case_worker")
     assert events[1]["summary"] == (
         "Categorised miskin_ekstrem, desil 3 by field_verification, effective 2026-11-01: verifikasi lapangan"
     )
