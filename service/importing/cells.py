@@ -51,9 +51,10 @@ def identity_number(value: object) -> str:
     """A 16-digit number however the spreadsheet stored it.
 
     Text keeps its digits (spaces, dots, dashes and Excel's leading apostrophe
-    dropped). A number had its leading zeros dropped by the spreadsheet: they are put
-    back, and the domain then judges the result. Scientific notation (3.20405E+15)
-    means the spreadsheet rounded the number: the lost digits cannot be recovered.
+    dropped); the domain then judges them. A number cell shorter than 16 digits did
+    not just lose leading zeros (no province code starts with 0): a digit is missing,
+    and the reason says so. Scientific notation (3.20405E+15) means the spreadsheet
+    rounded the number: the lost digits cannot be recovered.
     """
     if value is None:
         return ""
@@ -62,7 +63,7 @@ def identity_number(value: object) -> str:
     if isinstance(value, bool):
         raise CellError("is not a number")
     if isinstance(value, int):
-        return _pad_number(str(value))
+        return _whole_number(str(value))
     if isinstance(value, float):
         if not value.is_integer():
             raise CellError(f"{value!r} is not a whole number")
@@ -71,7 +72,7 @@ def identity_number(value: object) -> str:
                 "was stored as a number too large for a spreadsheet to keep exactly; "
                 "format the column as text and export again"
             )
-        return _pad_number(str(int(value)))
+        return _whole_number(str(int(value)))
     raw = text(value).lstrip("'")
     if not raw:
         return ""
@@ -85,9 +86,12 @@ def identity_number(value: object) -> str:
     return raw
 
 
-def _pad_number(digits: str) -> str:
+def _whole_number(digits: str) -> str:
     if len(digits) < ID_LENGTH:
-        return digits.zfill(ID_LENGTH)
+        raise CellError(
+            f"has {len(digits)} digits, not {ID_LENGTH}: stored as a number, and no NIK or KK "
+            "starts with 0, so a digit is missing (not a dropped leading zero)"
+        )
     return digits
 
 
@@ -101,7 +105,7 @@ def _from_scientific(raw: str) -> str:
         )
     if number != number.to_integral_value():
         raise CellError(f"{raw} is not a whole number")
-    return _pad_number(str(int(number)))
+    return _whole_number(str(int(number)))
 
 
 # -- dates --------------------------------------------------------------------------

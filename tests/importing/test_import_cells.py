@@ -36,8 +36,11 @@ def test_a_nik_in_scientific_notation_that_lost_digits_cannot_be_recovered_and_s
     assert "format the column as text" in refused.value.reason
 
 
-def test_a_number_cell_gets_back_the_leading_zeros_the_spreadsheet_dropped():
-    assert cells.identity_number(12345678901234) == "0012345678901234"
+def test_a_number_cell_short_of_sixteen_digits_says_a_digit_is_missing_not_a_leading_zero():
+    with pytest.raises(CellError) as refused:
+        cells.identity_number(320405170580001)
+
+    assert refused.value.reason.startswith("has 15 digits, not 16: stored as a number")
 
 
 def test_a_number_too_large_for_a_spreadsheet_to_hold_exactly_is_refused():

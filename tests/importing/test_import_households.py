@@ -407,3 +407,15 @@ def test_an_earlier_imports_rejection_report_can_be_written_again_later(konverge
     assert (tmp_path / "later.csv").read_text(encoding="utf-8-sig").splitlines()[3] == \
         "4,Tanggal Lahir,2030-01-01,2030-01-01 is in the future"
     assert [record["id"] for record in importer.imports()] == [summary.import_id]
+
+
+def test_a_nik_number_cell_with_a_digit_missing_is_rejected_saying_so(konvergen, tmp_path):
+    rows = family(1)
+    rows[2]["NIK"] = int(rows[2]["NIK"][1:])  # 15 digits left in a number cell
+    path = write_xlsx(tmp_path / "p3ke.xlsx", rows)
+
+    summary = run_import(konvergen, path)
+
+    [(line, column, reason)] = [r for r in rejected(summary) if r[1] == "NIK"]
+    assert (line, column) == (4, "NIK")
+    assert reason.startswith("has 15 digits, not 16: stored as a number")
