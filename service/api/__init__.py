@@ -72,6 +72,6 @@ def init_api(app: Flask) -> None:
 
 def api_blueprints() -> list:
     """The API's resources; each module owns one blueprint."""
-    from service.api import households, notifications, reference
+    from service.api import audit, households, notifications, reference
 
-    return [meta, households.blp, reference.blp, *notifications.blueprints]
+    return [meta, households.blp, reference.blp, *notifications.blueprints, audit.blp]

@@ -22,6 +22,7 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import UnsupportedMediaType
 
 from service.api import API_PREFIX
+from service.api import audit as audit_api
 from service.api.auth import current_actor
 from service.api.errors import PROBLEM_JSON
 from service.api.schemas import (
@@ -147,13 +148,16 @@ def register_household(registration: dict):
 
 
 @blp.route("/<uuid:household_id>", methods=["GET"])
+@blp.arguments(audit_api.AsOfQuery, location="query", as_kwargs=True)
 @blp.response(200, HouseholdSchema, headers={"ETag": {"description": "The household's version", "schema": {"type": "string"}}})
-def get_household(household_id):
-    """Read a household's current state
+def get_household(household_id, as_of=None):
+    """Read a household's current state, or its state as recorded at ``as_of``
 
     Built from the household's own events, so it is never stale. Send its ETag as
     If-Match with a change to be told when someone else changed it meanwhile.
     """
+    if as_of is not None:
+        return audit_api.household_as_of(household_id, as_of)
     household = _households().get_household(current_actor(), household_id)
     return household, 200, {"ETag": etag(household["version"])}
 

@@ -532,6 +532,11 @@ class Integrity:
         self.access.record(actor, log.VERIFICATION, None, ok=result.ok, problems=result.problem_count)
         return result
 
+    def seals(self, actor: Actor) -> list[dict]:
+        _require(actor, VERIFIERS, "read the seals")
+        with _recorder(self.households).chain_reader() as reader:
+            return [asdict(seal) for seal in reader.seals()]
+
     def seal(self, actor: Actor) -> tuple[Verification, list[Seal]]:
         _require(actor, OPERATORS, "seal periods")
         now = self.clock.now()
