@@ -12,6 +12,9 @@ The web UI calls ``preview`` (a dry run that also returns the first rows) and th
 
 from __future__ import annotations
 
+import gc
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,6 +42,9 @@ HEADER_SEARCH_ROWS = 20  # title rows above the header ("DATA P3KE KAB. BANDUNG"
 PREVIEW_ROWS = 10
 SAMPLE_REJECTIONS = 20
 PROGRESS_EVERY = 1000
+
+# Collect cyclic garbage after this many net allocations (Python's default: 700).
+BULK_GC_THRESHOLD = 100_000
 
 # stage ("rows" or "households"), how many more are done, total when known
 Progress = Callable[[str, int, "int | None"], None]
@@ -164,7 +170,8 @@ class Importer:
                         file_date=file_date, file_date_source=file_date_source,
                     )
                 try:
-                    self._write(actor, layout, columns, parser, staging, summary, today, progress)
+                    with _fewer_collections():
+                        self._write(actor, layout, columns, parser, staging, summary, today, progress)
                 except BaseException as error:  # an interrupted import is on record too
                     if summary.import_id:
                         self.log.finish(summary.import_id, status=FAILED, finished_at=self.konvergen.clock.now(),
@@ -293,3 +300,30 @@ class Importer:
         for name in COUNTS:
             if name != "rows":
                 summary.counts[name] = context.counts.get(name, 0)
+
+
+_collections_lock = threading.Lock()
+_bulk_imports = 0
+_default_threshold: tuple = gc.get_threshold()
+
+
+@contextmanager
+def _fewer_collections():
+    """An import allocates millions of short-lived objects without reference cycles,
+    which refcounting frees at once; at the default threshold the cyclic collector
+    scans the heap thousands of times for nothing (measured: a tenth to a quarter of
+    the import's time). So it runs less often while any import writes, and as before
+    once the last one is done."""
+    global _bulk_imports, _default_threshold
+    with _collections_lock:
+        if _bulk_imports == 0:
+            _default_threshold = gc.get_threshold()
+            gc.set_threshold(max(BULK_GC_THRESHOLD, _default_threshold[0]), *_default_threshold[1:])
+        _bulk_imports += 1
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _bulk_imports -= 1
+            if _bulk_imports == 0:
+                gc.set_threshold(*_default_threshold)

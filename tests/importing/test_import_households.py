@@ -419,3 +419,26 @@ def test_a_nik_number_cell_with_a_digit_missing_is_rejected_saying_so(konvergen,
     [(line, column, reason)] = [r for r in rejected(summary) if r[1] == "NIK"]
     assert (line, column) == (4, "NIK")
     assert reason.startswith("has 15 digits, not 16: stored as a number")
+
+
+def test_the_garbage_collector_runs_as_before_once_an_import_is_over_even_a_failed_one(
+        konvergen, tmp_path, monkeypatch):
+    import gc
+
+    before = gc.get_threshold()
+    seen = []
+    save = konvergen.households.save
+
+    def save_and_look(*objects):
+        seen.append(gc.get_threshold())
+        return save(*objects)
+
+    monkeypatch.setattr(konvergen.households, "save", save_and_look)
+    run_import(konvergen, write_csv(tmp_path / "p3ke.csv", family(1)))
+    assert seen[0][0] > before[0]  # fewer collections while writing
+    assert gc.get_threshold() == before
+
+    monkeypatch.setattr(konvergen.households, "save", lambda *objects: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        run_import(konvergen, write_csv(tmp_path / "other.csv", family(2)))
+    assert gc.get_threshold() == before
