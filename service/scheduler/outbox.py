@@ -214,10 +214,16 @@ class Outbox:
 
     # -- delivering ---------------------------------------------------------------
 
-    def deliver(self, limit: int = 5000) -> DeliveryReport:
-        """Sends what is due: recorded reminders' pending rows whose retry time has come."""
-        now = self.clock.now()
+    def deliver(self, round_size: int = 5000) -> DeliveryReport:
+        """Sends what is due: recorded reminders' pending rows whose retry time has come,
+        in rounds until none is left (a failed row waits for its retry time)."""
         report = DeliveryReport()
+        while self._deliver_round(round_size, report) == round_size:
+            pass
+        return report
+
+    def _deliver_round(self, limit: int, report: DeliveryReport) -> int:
+        now = self.clock.now()
         with self.engine.connect() as conn:
             due = conn.execute(
                 select(outbox_t.c.id, outbox_t.c.channel)
@@ -237,7 +243,7 @@ class Outbox:
         for row in due:
             if row.channel != InAppChannel.name:
                 self._deliver_one(row.id, row.channel, now, report)
-        return report
+        return len(due)
 
     def _deliver_in_app(self, ids: Sequence[int], now: datetime) -> int:
         """Marks the rows sent and writes their notifications in one transaction: once."""

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from scheduler_helpers import ADMIN, QUICK, TODAY, CaseFileFollowUps, morning, register, schedule
+from scheduler_helpers import ADMIN, QUICK, TODAY, CaseFileFollowUps, register, schedule
 from service.scheduler import Scheduler, scheduler_status
 from service.scheduler.config import SmtpSettings, WebhookSettings
 from service.scheduler.recipients import set_email
@@ -195,3 +195,13 @@ def test_a_delivery_that_keeps_failing_is_kept_as_failed_for_administrators_and_
     assert working.outbox.retry_failed() == 1
     assert working.deliver().sent == 1
     assert len(mailbox.messages) == 1
+
+
+def test_one_delivery_call_sends_everything_due_round_after_round(staff):
+    household = register(staff, 1)
+    for _ in range(5):
+        schedule(staff, household, TODAY + timedelta(days=1))
+    scheduler = Scheduler(staff, QUICK, source=CaseFileFollowUps(staff, [household]))
+    scheduler.run_reminders()
+    assert scheduler.outbox.deliver(round_size=2).sent == 5
+    assert scheduler.notifications.unread_count("asep") == 5
