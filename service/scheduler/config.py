@@ -4,6 +4,17 @@ Read from an optional TOML file (``KONVERGEN_SCHEDULER_CONFIG``) and then from t
 environment, which wins, so a deployment can keep its rules in a file and its
 secrets (SMTP password, webhook secret) only in the environment. Every bad value is
 refused with the setting's name and why, before anything runs.
+
+Rules (file key, or ``KONVERGEN_SCHEDULER_<KEY>``): ``remind_days_before`` (1),
+``remind_on_due_date`` (true), ``remind_when_overdue`` (true), ``escalate_after_days``
+(7), ``digest_weekday`` (mon), ``run_at`` (07:00 WIB), ``channels`` (in_app,email,webhook),
+``delivery_interval_seconds`` (60), ``max_attempts`` (8), ``backoff_base_seconds`` (60),
+``backoff_max_seconds`` (21600), ``lease_seconds`` (60), ``batch_size`` (200).
+Email: ``KONVERGEN_SMTP_HOST`` (email is off without it), ``_PORT`` (587), ``_USER``,
+``_PASSWORD``, ``_FROM``, ``_STARTTLS`` (true). Webhook: ``KONVERGEN_WEBHOOK_URL`` and
+``KONVERGEN_WEBHOOK_SECRET`` (required with a URL; requests carry
+``X-Konvergen-Signature: sha256=<hex HMAC-SHA256 of the body>``). A user's email
+address: `konvergen scheduler email --username U --email ADDRESS`.
 """
 
 from __future__ import annotations

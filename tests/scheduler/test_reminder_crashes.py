@@ -116,6 +116,7 @@ def test_killed_while_delivering_in_app_the_restart_delivers_it_exactly_once(sta
     assert counts(staff) == (1, 1, 1)
 
 
+@pytest.mark.slow  # a real process, killed
 def test_a_scheduler_process_killed_between_recording_and_marking_loses_and_repeats_nothing(database_url):
     at = morning(TODAY)
     setup_clock = FixedClock(morning(TODAY - timedelta(days=9)))

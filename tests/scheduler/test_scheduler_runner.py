@@ -10,7 +10,7 @@ import pytest
 from scheduler_helpers import QUICK, TODAY, CaseFileFollowUps, morning, people, register, schedule
 from service.clock import FixedClock
 from service.container import Konvergen
-from service.scheduler import Scheduler, SchedulerRunner, scheduler_status
+from service.scheduler import Scheduler, SchedulerRunner, scheduler_status, start_scheduler
 from service.scheduler.runner import Lease
 
 
@@ -103,3 +103,18 @@ def test_a_job_fired_after_the_lease_was_lost_does_nothing(file_konvergen):
     assert usurper.acquire()
     assert runner.run_job("reminders") is None
     assert runner.scheduler.notifications.unread_count("asep") == 0
+
+
+def test_start_scheduler_runs_the_jobs_in_the_background_of_a_serving_process(file_konvergen):
+    k = file_konvergen
+    household = register(k, 1)
+    schedule(k, household, TODAY - timedelta(days=1))
+    k.clock.move_to(morning(TODAY))
+    runner = start_scheduler(k, QUICK, source=CaseFileFollowUps(k, [household]))
+    try:
+        assert wait_until(lambda: runner.scheduler.notifications.unread_count("asep") == 1)
+        assert scheduler_status(k, QUICK)["lease"]["owner"] == runner.key
+    finally:
+        runner.stop()
+    assert not runner.running_jobs
+    assert scheduler_status(k, QUICK)["lease"] is None

@@ -7,6 +7,7 @@ import multiprocessing
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from scheduler_helpers import FAR_VILLAGE, TODAY, morning, people, register, schedule, sent_keys
@@ -16,6 +17,7 @@ from service.container import Konvergen
 from service.scheduler.tables import Notification, OutboxMessage, ReminderRecord
 
 HOUSEHOLDS = 8
+pytestmark = pytest.mark.slow  # real processes: a few seconds each
 
 
 def households_with_overdue_visits(url: str) -> list[str]:
