@@ -137,6 +137,7 @@ class Importer:
 
     def run(self, actor: Actor, path: str | Path, options: ImportOptions = ImportOptions(),
             progress: Progress | None = None) -> ImportSummary:
+        """Imports (or, with ``dry_run``, only checks) one file; see the module docstring."""
         progress = progress or (lambda stage, advance, total: None)
         layout = LAYOUTS.get(options.layout)
         if layout is None:
@@ -163,32 +164,45 @@ class Importer:
             try:
                 columns, parser = self._stage(info, layout, options.mapping, staging, today, summary, progress)
                 if not options.dry_run:
-                    summary.import_id = uuid4().hex
-                    self.log.start(
-                        id=summary.import_id, file_name=info.name, sha256=info.sha256, layout=layout.name,
-                        username=actor.username, started_at=self.konvergen.clock.now(),
-                        file_date=file_date, file_date_source=file_date_source,
-                    )
-                try:
-                    with _fewer_collections():
-                        self._write(actor, layout, columns, parser, staging, summary, today, progress)
-                except BaseException as error:  # an interrupted import is on record too
-                    if summary.import_id:
-                        self.log.finish(summary.import_id, status=FAILED, finished_at=self.konvergen.clock.now(),
-                                        message=f"{type(error).__name__}: {error}"[:2000], **summary.counts)
-                    raise
-                summary.counts["rows_rejected"] = staging.rejected_line_count()
-                summary.rejections = list(staging.rejections(limit=SAMPLE_REJECTIONS))
-                if summary.import_id:
-                    self.log.add_rejections(summary.import_id, staging.rejections())
-                    self.log.finish(summary.import_id, status=COMPLETED, finished_at=self.konvergen.clock.now(),
-                                    **summary.counts)
-                if options.report_path:
-                    write_report(options.report_path, staging.rejections())
-                    summary.report_path = str(options.report_path)
+                    self._start_record(actor, summary)
+                self._write_on_record(actor, layout, columns, parser, staging, summary, today, progress)
+                self._finish(summary, staging, options.report_path)
             finally:
                 staging.close()
         return summary
+
+    def _start_record(self, actor: Actor, summary: ImportSummary) -> None:
+        summary.import_id = uuid4().hex
+        self.log.start(
+            id=summary.import_id, file_name=summary.file_name, sha256=summary.sha256, layout=summary.layout,
+            username=actor.username, started_at=self.konvergen.clock.now(),
+            file_date=summary.file_date, file_date_source=summary.file_date_source,
+        )
+
+    def _write_on_record(self, actor: Actor, layout: Layout, columns: ColumnMap, parser: RowParser,
+                         staging: Staging, summary: ImportSummary, today: date, progress: Progress) -> None:
+        """Pass 2; if it breaks off (an error, Ctrl-C) the import is recorded as failed.
+        What was saved stays saved: running the file again completes it."""
+        try:
+            with _fewer_collections():
+                self._write(actor, layout, columns, parser, staging, summary, today, progress)
+        except BaseException as error:
+            if summary.import_id:
+                self.log.finish(summary.import_id, status=FAILED, finished_at=self.konvergen.clock.now(),
+                                message=f"{type(error).__name__}: {error}"[:2000], **summary.counts)
+            raise
+
+    def _finish(self, summary: ImportSummary, staging: Staging, report_path: str | Path | None) -> None:
+        """Counts the rejected rows, keeps them with the record and writes the report."""
+        summary.counts["rows_rejected"] = staging.rejected_line_count()
+        summary.rejections = list(staging.rejections(limit=SAMPLE_REJECTIONS))
+        if summary.import_id:
+            self.log.add_rejections(summary.import_id, staging.rejections())
+            self.log.finish(summary.import_id, status=COMPLETED, finished_at=self.konvergen.clock.now(),
+                            **summary.counts)
+        if report_path:
+            write_report(report_path, staging.rejections())
+            summary.report_path = str(report_path)
 
     @staticmethod
     def _check_may_import(actor: Actor, layout: Layout) -> None:
