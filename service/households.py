@@ -13,7 +13,7 @@ import dataclasses
 import random
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from typing import Any, Callable, ClassVar
 from uuid import UUID, uuid4
@@ -532,20 +532,33 @@ class Households(Application):
                 ceiling = min(RETRY_BACKOFF_CAP_SECONDS, RETRY_BACKOFF_SECONDS * 2**attempt)
                 time.sleep(random.uniform(0, ceiling))
             with self._household_lock(household_id):
-                household = self._load_readable(actor, household_id)
+                # The cached household itself, not a copy: the lock keeps everyone else
+                # off it, and a command that fails at any point has it forgotten, so the
+                # cache only ever holds what the store holds.
+                household = self._load_readable(actor, household_id, private=False)
                 if expected_version is not None and household.version != expected_version:
                     raise VersionConflict(household.id, expected_version, household.version)
-                others = command(household) or []
                 try:
+                    others = command(household) or []
                     recordings = self.save(household, *others)
                 except IntegrityError:
+                    self._forget(household.id)
                     if others and self._others_exist(others):
                         raise
                     if expected_version is not None:
                         raise VersionConflict(household.id, expected_version, self._load(household.id).version) from None
                     continue
+                except BaseException:
+                    self._forget(household.id)
+                    raise
             return {"id": str(household.id), "version": household.version, "position": _position(recordings)}
         raise VersionConflict(household_id, None, self._load(household_id).version)
+
+    def _forget(self, household_id: UUID) -> None:
+        """Drops a cached household a failed command may have changed; the next load rebuilds it."""
+        if self.repository.cache is not None:
+            with suppress(KeyError):
+                self.repository.cache.get(household_id, evict=True)
 
     def _household_lock(self, household_id) -> threading.RLock:
         """The lock that serialises this process's commands on one household."""

@@ -44,6 +44,15 @@ def test_after_a_kk_change_neither_the_new_nor_the_old_number_can_be_registered_
     assert event_count(households) == before
 
 
+def test_a_refused_kk_change_leaves_the_household_with_its_card(households, household_id, far_household_id):
+    households.get_household(ADMIN, far_household_id)  # cached before the refused change
+    with pytest.raises(DuplicateKK):
+        households.change_kk(ADMIN, far_household_id, new_kk_number=KK, reason="reissue", effective_on=None)
+    far = households.get_household(ADMIN, far_household_id)
+    assert (far["version"], far["kk_number"], far["previous_kk_numbers"]) == (1, FAR_KK, [])
+    assert households.change_kk(ADMIN, far_household_id, new_kk_number=NEW_KK, reason="reissue", effective_on=None)["version"] == 2
+
+
 def test_another_household_cannot_change_to_a_number_that_is_held_or_was_held(households, household_id, far_household_id):
     households.change_kk(ADMIN, household_id, new_kk_number=NEW_KK, reason="pecah_kk", effective_on=None)
 
