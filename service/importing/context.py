@@ -8,9 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from domain.household import Household
+from domain.kk_index import kk_index_id
+
 from service.access import Actor
+from service.errors import HouseholdNotFound
 from service.households import Households
 from service.importing.cells import text
 from service.importing.layouts import ColumnMap
@@ -19,6 +24,24 @@ from service.importing.rows import Row
 from service.importing.staging import Staging
 
 SAVE_ATTEMPTS = 4
+
+
+def household_holding(households: Households, kk: str) -> Household | None:
+    """The household that holds (or once held) this family card, as a private copy a
+    command may change; None when no household has it.
+
+    Loaded through ``Households._load``: it copies the cached household under the
+    household's lock, so a concurrent fast-forward in another thread cannot tear the
+    copy. (The service has no public "load for a command" yet; see the report.)
+    """
+    try:
+        index = households.repository.get(kk_index_id(kk))
+    except AggregateNotFoundError:
+        return None
+    try:
+        return households._load(index.household_id)
+    except HouseholdNotFound:  # pragma: no cover - an index is saved with its household
+        return None
 
 
 @dataclass

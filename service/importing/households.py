@@ -14,14 +14,12 @@ import re
 from dataclasses import dataclass
 from uuid import uuid4
 
-from eventsourcing.application import AggregateNotFoundError
-
 from domain.errors import DomainError, InvalidValue
 from domain.household import HEAD, Household, check_address, check_location
 from domain.kk_index import KKIndex, kk_index_id
 from service.errors import Forbidden
 from service.importing.cells import text
-from service.importing.context import BatchSaver, ImportContext, Pending
+from service.importing.context import BatchSaver, ImportContext, Pending, household_holding
 from service.importing.rows import HOUSEHOLD_FIELDS, Row
 
 IMPORT_SOURCE = "p3ke_dtsen_import"
@@ -190,14 +188,9 @@ class HouseholdImport:
     def _existing(self, kk: str, fresh: bool) -> Household | None:
         if self.context.store_was_empty and not fresh:
             return None  # a register that was empty has no such KK unless someone races us
-        index_id = kk_index_id(kk)
-        if not self.households.recorder.select_events(index_id, limit=1):
-            return None
-        try:
-            index = self.households.repository.get(index_id)
-            return self.households.repository.get(index.household_id)
-        except AggregateNotFoundError:  # pragma: no cover - an index is written with its household
-            return None
+        if not self.households.recorder.select_events(kk_index_id(kk), limit=1):
+            return None  # one cheap query for the usual answer
+        return household_holding(self.households, kk)
 
     def _register(self, vetted: Vetted) -> list:
         context = self.context

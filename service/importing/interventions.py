@@ -13,14 +13,11 @@ from collections import Counter
 from datetime import date
 from uuid import NAMESPACE_URL, uuid5
 
-from eventsourcing.application import AggregateNotFoundError
-
 from domain.errors import DomainError, InvalidState, InvalidValue
 from domain.household import Household
 from domain.identity import check_not_future
-from domain.kk_index import kk_index_id
 from service.errors import Forbidden
-from service.importing.context import BatchSaver, ImportContext, Pending
+from service.importing.context import BatchSaver, ImportContext, Pending, household_holding
 from service.importing.rows import CANCELLED, DELIVERED, PLANNED, Row
 
 _DOMAIN_TO_FILE_FIELD = {"reason": "cancel_reason"}
@@ -124,10 +121,8 @@ class InterventionImport:
 
     def _household(self, kk: str) -> Household | None:
         """The household holding (or once holding) this card, if the actor may see it."""
-        try:
-            index = self.households.repository.get(kk_index_id(kk))
-            household = self.households.repository.get(index.household_id)
-        except AggregateNotFoundError:
+        household = household_holding(self.households, kk)
+        if household is None:
             return None
         if not self.households.access.can_read(self.context.actor, household.address["village_code"]):
             return None  # not told apart from "not on file"
