@@ -9,14 +9,17 @@ jobs) in the same database, so a deployment has one file or one PostgreSQL datab
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 DATABASE_URL_ENV = "KONVERGEN_DATABASE_URL"
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 INSTANCE_PATH_ENV = "KONVERGEN_INSTANCE_PATH"
 
 
@@ -84,9 +87,23 @@ def open_storage(url: str | None = None) -> Storage:
         }
         return Storage(url, "sqlite", env, engine)
     if backend in ("postgresql", "postgres"):
+        schema = parsed.query.get("schema")
+        connect_args = {}
+        if schema is not None:
+            if not isinstance(schema, str) or not _SCHEMA_NAME.match(schema):
+                raise StorageConfigError(
+                    f"{DATABASE_URL_ENV}: schema {schema!r} must be letters, digits and underscores"
+                )
+            # psycopg knows no "schema" option: the tables find it through search_path.
+            connect_args["options"] = f"-csearch_path={schema}"
         engine = create_engine(
-            parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=10
+            parsed.difference_update_query(["schema"]).set(drivername="postgresql+psycopg"),
+            pool_pre_ping=True,
+            pool_size=10,
+            connect_args=connect_args,
         )
+        if schema:
+            _ensure_schema(engine, schema)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": parsed.database or "",
@@ -99,12 +116,24 @@ def open_storage(url: str | None = None) -> Storage:
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "APPLICATION_RECORDER_TOPIC": "service.audit.chain_store:ChainedPostgresApplicationRecorder",
         }
-        if parsed.query.get("schema"):
-            env["POSTGRES_SCHEMA"] = parsed.query["schema"]
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema
         return Storage(url, "postgresql", env, engine)
     raise StorageConfigError(
         f"{DATABASE_URL_ENV}: unsupported database {backend!r}; use sqlite:///FILE or postgresql://..."
     )
+
+
+def _ensure_schema(engine: Engine, schema: str) -> None:
+    """The schema a URL names must exist before either store creates tables in it."""
+    with engine.connect() as connection:
+        if connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": schema}).first():
+            return
+        try:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            connection.commit()
+        except IntegrityError:  # another process created it at the same moment
+            connection.rollback()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -106,3 +106,34 @@ def test_the_kk_index_and_the_household_are_saved_together(store):
     notifications = store.households.notification_log.select(start=1, limit=10)
     assert [(n.originator_version, n.topic.rsplit(".", 1)[-1]) for n in notifications] == [(1, "Registered"), (1, "Reserved")]
     assert str(notifications[0].originator_id) == hid
+
+
+def test_a_postgresql_url_may_name_the_schema_both_stores_use(database_url, clock):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("schemas in the URL are a PostgreSQL feature")
+    import psycopg
+
+    from service.container import Konvergen
+
+    konvergen = Konvergen(f"{database_url}?schema=kabupaten_bandung", clock=clock)
+    try:
+        hid = register(konvergen)
+        assert konvergen.households.get_household(ADMIN, hid)["kk_number"] == KK
+        assert konvergen.users.count() == 0
+    finally:
+        konvergen.close()
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+    assert {schema for schema, _ in rows} == {"kabupaten_bandung"}  # nothing landed in public
+    tables = {table for _, table in rows}
+    assert {"users", "regions", "households_events", "households_snapshots"} <= tables
+
+
+def test_a_schema_name_that_is_not_an_identifier_is_refused_before_connecting():
+    from service.storage import StorageConfigError, open_storage
+
+    with pytest.raises(StorageConfigError, match="letters, digits and underscores"):
+        open_storage("postgresql://postgres@127.0.0.1:5432/test?schema=x;DROP TABLE users")
