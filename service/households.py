@@ -10,6 +10,7 @@ event store's unique (household, version) key is what refuses the losing write.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 import threading
 import time
@@ -34,6 +35,8 @@ from service.errors import Forbidden, HouseholdNotFound, UnknownUser, VersionCon
 # one process never collide on a household (a striped lock serialises them); processes
 # do, so a loser waits a short random while before trying again, which stops writers
 # that collided once from colliding again in lockstep.
+logger = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 20
 RETRY_BACKOFF_SECONDS = 0.002  # doubled per attempt, capped, and jittered
 RETRY_BACKOFF_CAP_SECONDS = 0.05
@@ -92,6 +95,15 @@ class Households(Application):
     def construct_snapshot_store(self) -> EventStore:
         with self._schema_lock():
             return super().construct_snapshot_store()
+
+    def _take_snapshots(self, processing_event) -> None:
+        """A snapshot only saves replay time. Failing to take one (a busy database, say)
+        must not fail a command whose events are already stored: the client would
+        retry it and record it twice. The next snapshot interval tries again."""
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:
+            logger.warning("snapshot not taken; the events are stored", exc_info=True)
 
     @contextmanager
     def _schema_lock(self):

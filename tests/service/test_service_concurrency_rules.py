@@ -258,3 +258,23 @@ def test_changing_a_household_read_does_not_change_the_household(households, hou
     assert again["address"]["village_code"] == "32.04.05.2001"
     assert again["members"][0]["name"] == "Asep Sunandar"
     assert len(again["categorisations"]) == 1
+
+
+def test_a_command_whose_snapshot_fails_is_still_recorded_once_and_snapshots_resume(households, household_id, monkeypatch, caplog):
+    from eventsourcing.persistence import OperationalError
+
+    def busy(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(households.snapshots, "put", busy)
+        for n in range(49):  # versions 2..50; version 50 would be snapshotted
+            result = plan(households, ADMIN, household_id, intervention_id=f"i{n}")
+    assert result["version"] == 50
+    assert "snapshot not taken" in caplog.text
+    assert list(households.snapshots.get(UUID(household_id))) == []
+    assert len(households.history(ADMIN, household_id)) == 50
+
+    for n in range(49, 99):
+        plan(households, ADMIN, household_id, intervention_id=f"i{n}")
+    assert [s.originator_version for s in households.snapshots.get(UUID(household_id))] == [100]
