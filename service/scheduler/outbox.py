@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.clock import Clock
@@ -105,7 +105,8 @@ class Outbox:
     # -- writing reminders ----------------------------------------------------------
 
     def known_keys(self, keys: Iterable[tuple[str, str, date]]) -> set[tuple[str, str, date]]:
-        """Which of these keys are already written (in any state)."""
+        """Which of these keys are already written (pending or recorded; a void one may
+        apply again, say after a follow-up is moved back to that date)."""
         wanted = set(keys)
         subjects = sorted({subject for _kind, subject, _due in wanted})
         found: set = set()
@@ -113,7 +114,7 @@ class Outbox:
             for part in chunks(subjects):
                 rows = conn.execute(
                     select(reminders_t.c.kind, reminders_t.c.subject, reminders_t.c.due_on).where(
-                        reminders_t.c.subject.in_(part)
+                        reminders_t.c.subject.in_(part), reminders_t.c.state != VOID
                     )
                 )
                 found.update(tuple(row) for row in rows)
@@ -122,8 +123,8 @@ class Outbox:
     def enqueue(self, reminders: Sequence[NewReminder]) -> int:
         """Writes the reminders not yet known, with their outbox rows; answers how many.
 
-        A key another process wrote first is skipped (ON CONFLICT DO NOTHING), so two
-        passes racing each enqueue a reminder once between them.
+        A key another process wrote first is skipped (ON CONFLICT), so two passes racing
+        each enqueue a reminder once between them; a void one is written anew.
         """
         if not reminders:
             return 0
@@ -132,7 +133,7 @@ class Outbox:
         # each other instead of deadlocking (PostgreSQL locks each new key it inserts).
         by_key = {r.key: r for r in sorted(reminders, key=lambda r: r.key)}
         with self.engine.begin() as conn:
-            statement = _insert_ignoring_duplicates(conn.dialect.name).returning(
+            statement = _insert_new_or_revive_void(conn.dialect.name).returning(
                 reminders_t.c.id, reminders_t.c.kind, reminders_t.c.subject, reminders_t.c.due_on
             )
             inserted = conn.execute(
@@ -206,11 +207,13 @@ class Outbox:
                     .values(state=RECORDED, settled_at=now)
                 )
             for reminder_id, note in void:
-                conn.execute(
+                voided = conn.execute(
                     update(reminders_t)
                     .where(reminders_t.c.id == reminder_id, reminders_t.c.state == PENDING)
                     .values(state=VOID, settled_at=now, note=note[:2000])
-                )
+                ).rowcount
+                if voided:  # never delivered; a revived reminder writes its own rows
+                    conn.execute(delete(outbox_t).where(outbox_t.c.reminder_id == reminder_id))
 
     # -- delivering ---------------------------------------------------------------
 
@@ -365,6 +368,13 @@ class Outbox:
         ]
 
 
-def _insert_ignoring_duplicates(dialect: str):
+def _insert_new_or_revive_void(dialect: str):
+    """INSERT, or on a key already written: nothing, unless that one is void."""
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(reminders_t).on_conflict_do_nothing(index_elements=["kind", "subject", "due_on"])
+    statement = module.insert(reminders_t)
+    revived = ("household_id", "recipients", "channels", "state", "created_at", "settled_at")
+    return statement.on_conflict_do_update(
+        index_elements=["kind", "subject", "due_on"],
+        set_={**{c: statement.excluded[c] for c in revived}, "note": None},
+        where=reminders_t.c.state == VOID,
+    )

@@ -129,6 +129,15 @@ def test_a_read_model_that_still_shows_the_old_due_date_produces_no_reminder_for
         state, note = conn.execute(select(ReminderRecord.state, ReminderRecord.note)).one()
     assert state == "void" and "is now due on 2026-12-18" in note
 
+    # Moved back to tomorrow: the reminder for that date applies again, and goes once.
+    k.households.reschedule_follow_up(ADMIN, household, follow_up, due_on=day(1), reason="back after all")
+    source.frozen = None
+    assert scheduler.run_reminders(day(0)).recorded == 1
+    assert scheduler.run_reminders(day(0)).enqueued == 0
+    scheduler.deliver()
+    assert [e["kind"] for e in reminder_events(k, household)] == ["reminder_before"]
+    assert scheduler.notifications.unread_count("asep") == 1
+
 
 def test_completed_cancelled_and_closed_follow_ups_get_nothing_even_from_a_stale_view(staff, clock):
     k = staff
