@@ -8,10 +8,13 @@ jobs) in the same database, so a deployment has one file or one PostgreSQL datab
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -20,6 +23,9 @@ from sqlalchemy.pool import StaticPool
 
 DATABASE_URL_ENV = "KONVERGEN_DATABASE_URL"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# PostgreSQL advisory lock key for Storage.schema_lock (the event store's own tables
+# use another key, in service.households, so the two never wait on each other).
+TABLES_LOCK_KEY = 0x4B564E_5441424C  # "KVN" "TABL"
 INSTANCE_PATH_ENV = "KONVERGEN_INSTANCE_PATH"
 
 
@@ -49,6 +55,32 @@ class Storage:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """Held while creating tables and loading default rows, so that processes
+        starting together on a fresh database take turns: SQLAlchemy's create_all
+        checks, then creates ("table regions already exists"), and two loads of the
+        default regions collide on their keys. PostgreSQL: an advisory lock; SQLite: an
+        exclusive lock on a file beside the database; in memory there is no one else.
+        """
+        if self.kind == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": TABLES_LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": TABLES_LOCK_KEY})
+                    connection.commit()
+        elif self.kind == "sqlite":
+            with open(f"{self.eventstore_env['SQLITE_DBNAME']}.lock", "a+b") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+        else:
+            yield
 
 
 def open_storage(url: str | None = None) -> Storage:
