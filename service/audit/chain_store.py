@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 SQLITE_TOPIC = "service.audit.chain_store:ChainedSQLiteApplicationRecorder"
 POSTGRES_TOPIC = "service.audit.chain_store:ChainedPostgresApplicationRecorder"
 READ_BATCH = 20_000
+SQLITE_MMAP_BYTES = 1 << 30
 
 
 def chained_at_now() -> datetime:
@@ -196,14 +197,22 @@ class ChainReader:
             (notification_id,),
         )
 
-    def verification_rows(self) -> Iterator[tuple]:
-        """What the fast path needs, in notification order, and nothing more:
-        (nid, link hash, event oid as stored, event version, event topic, event bytes)."""
-        return self.rows(
-            "SELECT c.notification_id, c.hash, {RAW_E}, e.originator_version, e.topic, e.state "
-            "FROM {C} c LEFT JOIN {E} e ON e.{NID} = c.notification_id ORDER BY c.notification_id",
-            stream=True,
+    def verification_rows(self, after: int = 0, upto: int | None = None) -> Iterator[tuple]:
+        """What the fast path needs, in notification order, and nothing more: (nid, link
+        hash, previous link, event oid as stored, event version, event topic, event bytes)."""
+        text = (
+            "SELECT c.notification_id, c.hash, c.prev_hash, {RAW_E}, e.originator_version, e.topic, e.state "
+            "FROM {C} c LEFT JOIN {E} e ON e.{NID} = c.notification_id WHERE c.notification_id > ?"
         )
+        params: list = [after]
+        if upto is not None:
+            text += " AND c.notification_id <= ?"
+            params.append(upto)
+        return self.rows(text + " ORDER BY c.notification_id", params, stream=True)
+
+    def max_chain_id(self) -> int:
+        row = self.one("SELECT MAX(notification_id) FROM {C}")
+        return int(row[0]) if row and row[0] is not None else 0
 
     def canonical_id(self, raw: Any) -> str:
         return raw
@@ -232,8 +241,19 @@ class ChainReader:
         row = self.one(text, params)
         return int(row[0]) if row else 0
 
-    def count_events(self) -> int:
-        row = self.one("SELECT COUNT(*) FROM {E}")
+    def count_events(self, upto: int | None = None) -> int:
+        if upto is None:
+            row = self.one("SELECT COUNT(*) FROM {E}")
+        else:
+            row = self.one("SELECT COUNT(*) FROM {E} e WHERE e.{NID} <= ?", (upto,))
+        return int(row[0]) if row else 0
+
+    def count_unchained_after(self, after: int) -> int:
+        row = self.one(
+            "SELECT COUNT(*) FROM {E} e WHERE e.{NID} > ? AND NOT EXISTS "
+            "(SELECT 1 FROM {C} c WHERE c.notification_id = e.{NID})",
+            (after,),
+        )
         return int(row[0]) if row else 0
 
     def seals(self) -> list[Seal]:
@@ -304,14 +324,10 @@ class SQLiteChainReader(ChainReader):
     def __init__(self, recorder: ChainedSQLiteApplicationRecorder, conn: Any):
         super().__init__(recorder.chain_names)
         self.conn = conn
-        self._canonical: dict[str, str] = {}
 
     def canonical_id(self, raw: str) -> str:
-        """The stored hex id with hyphens; each household's is worked out once."""
-        text = self._canonical.get(raw)
-        if text is None:
-            text = self._canonical[raw] = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
-        return text
+        """The stored hex id with hyphens."""
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
 
     def id_param(self, originator_id: str) -> str:
         return originator_id.replace("-", "")
@@ -415,8 +431,12 @@ class ChainedSQLiteApplicationRecorder(ChainWriter, SQLiteApplicationRecorder):
     @contextmanager
     def chain_reader(self) -> Iterator[ChainReader]:
         """One read transaction: every query sees the same snapshot."""
-        with self.datastore.get_connection(commit=False) as conn, conn.transaction(commit=False):
-            yield SQLiteChainReader(self, conn)
+        with self.datastore.get_connection(commit=False) as conn:
+            # Reading the whole log: map the file rather than copy it page by page.
+            with conn.cursor() as cursor:
+                cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+            with conn.transaction(commit=False):
+                yield SQLiteChainReader(self, conn)
 
     @contextmanager
     def chain_writer(self) -> Iterator[SQLiteCursor]:

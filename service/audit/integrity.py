@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
@@ -27,16 +27,17 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 
 from domain.errors import DomainError
-from service.audit.chain_rule import RULE_VERSION, ZERO_HASH, EventsDigest, content_hash, link_hash, seal_hash
 from service.access import ADMIN, AUDITOR, SYSTEM, Actor
 from service.audit import access_log as log
+from service.audit import verification
 from service.audit.access_log import AccessLog
+from service.audit.chain_rule import RULE_VERSION, ZERO_HASH, EventsDigest, content_hash, seal_hash
 from service.audit.chain_store import Seal, supports_chain
+from service.audit.verification import Problem, Verification
 from service.clock import WIB, Clock
 from service.errors import Forbidden
 
 SEAL_GRACE = timedelta(minutes=5)  # lets a write that began just before midnight commit first
-MAX_LISTED_PROBLEMS = 100
 
 
 class IntegrityUnavailable(DomainError):
@@ -49,51 +50,6 @@ class SealRefused(DomainError):
     """Sealing would cover events that carry no chain link yet."""
 
     code = "seal_refused"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken link, located: which household, which version, what differs."""
-
-    kind: str
-    message: str
-    household_id: str | None = None
-    version: int | None = None
-    notification_id: int | None = None
-    seal: int | None = None
-
-
-@dataclass
-class Verification:
-    events_checked: int = 0
-    households_checked: int = 0
-    seals_checked: int = 0
-    sealed_through: str | None = None
-    sealed_through_id: int = 0
-    last_seal_hash: str | None = None
-    backfilled_links: int = 0
-    unsealed_events: int = 0
-    problem_count: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    checked_at: datetime | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem_count == 0
-
-    @property
-    def first_problem(self) -> Problem | None:
-        return self.problems[0] if self.problems else None
-
-    def add(self, problem: Problem) -> None:
-        self.problem_count += 1
-        self.problems.append(problem)
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["ok"] = self.ok
-        data["first_problem"] = asdict(self.first_problem) if self.first_problem else None
-        return data
 
 
 def _recorder(households) -> Any:
@@ -169,178 +125,11 @@ def seal_complete_periods(households, now: datetime) -> list[Seal]:
 # -- verification ----------------------------------------------------------------------
 
 
-class _SealCursor:
-    """Walks the seals alongside the chain rows, checking each seal when its range ends.
-
-    The caller appends each row's link hash to ``links``; crossing ``boundary`` (the
-    open seal's last notification id) closes that seal and starts a new list.
-    """
-
-    def __init__(self, seals: list[Seal], result: Verification):
-        self.seals = seals
-        self.result = result
-        self.index = 0
-        self.prev_hash = ZERO_HASH
-        self.links: list[str] = []
-        self.rows = 0
-        self.boundary = seals[0].last_id if seals else _NO_SEAL
-
-    def advance(self, notification_id: int) -> list[str]:
-        while notification_id > self.boundary:
-            self._close()
-        return self.links
-
-    def finish(self) -> None:
-        while self.index < len(self.seals):
-            self._close()
-        self.result.unsealed_events = len(self.links)
-        self.rows += len(self.links)
-
-    def _close(self) -> None:
-        seal = self.seals[self.index]
-        result = self.result
-        where = f"seal {seal.seq} ({seal.period}, notifications up to {seal.last_id})"
-        digest = sha256("".join(f"{link}\n" for link in self.links).encode()).hexdigest()
-        expected_hash = seal_hash(
-            seal.prev_seal_hash, seal.period, seal.first_id, seal.last_id, seal.count, seal.events_digest
-        )
-        if seal.prev_seal_hash != self.prev_hash:
-            result.add(Problem("seal_link", f"{where} does not link to the seal before it", notification_id=seal.last_id, seal=seal.seq))
-        elif expected_hash != seal.seal_hash:
-            result.add(Problem("seal_altered", f"{where}: its own hash does not match its fields", notification_id=seal.last_id, seal=seal.seq))
-        elif len(self.links) != seal.count:
-            result.add(Problem(
-                "seal_count",
-                f"{where} sealed {seal.count} events, the chain now holds {len(self.links)} in that range",
-                notification_id=seal.last_id, seal=seal.seq,
-            ))
-        elif digest != seal.events_digest:
-            result.add(Problem(
-                "seal_digest",
-                f"{where}: the chain's link hashes in that range differ from the sealed ones",
-                notification_id=seal.last_id, seal=seal.seq,
-            ))
-        result.seals_checked += 1
-        result.sealed_through = seal.period
-        result.sealed_through_id = seal.last_id
-        result.last_seal_hash = seal.seal_hash
-        self.prev_hash = seal.seal_hash
-        self.index += 1
-        self.rows += len(self.links)
-        self.links = []
-        self.boundary = self.seals[self.index].last_id if self.index < len(self.seals) else _NO_SEAL
-
-
-_NO_SEAL = float("inf")
-
-
-def verify(households, now: datetime) -> Verification:
-    """Recomputes every content hash, link and seal; problems come in notification order.
-
-    The fast path recomputes each link from the event's bytes, the event's household,
-    version and topic, and the household's previous link, and compares it with the
-    stored link: equal means content, place and order are all intact. Only a row that
-    fails is looked at closely, to say what differs.
-    """
-    recorder = _recorder(households)
-    result = Verification(checked_at=now)
-    last_link: dict[str, tuple[int, str]] = {}
-    last_get = last_link.get
-    hash_of = sha256
-    missing = 0
-    with recorder.chain_reader() as reader:
-        canonical = reader.canonical_id
-        seals = _SealCursor(reader.seals(), result)
-        boundary, seal_links = seals.boundary, seals.links
-        append = seal_links.append
-        for nid, link, e_oid, e_version, e_topic, e_state in reader.verification_rows():
-            if nid > boundary:
-                seal_links = seals.advance(nid)
-                boundary, append = seals.boundary, seal_links.append
-            append(link)
-            if e_state is not None:
-                oid = canonical(e_oid)
-                previous = last_get(oid)
-                prev = ZERO_HASH if previous is None else previous[1]
-                content = hash_of(e_state).hexdigest()
-                if hash_of(f"{prev}\n{oid}\n{e_version}\n{e_topic}\n{content}".encode()).hexdigest() == link:
-                    last_link[oid] = (e_version, link)
-                    continue
-            else:
-                missing += 1
-            _diagnose(reader, result, last_link, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
-        seals.finish()
-        checked = result.events_checked = seals.rows
-        matched = checked - missing
-        result.households_checked = len(last_link)
-        result.backfilled_links = reader.count_backfilled()
-        unchained = reader.count_events() - matched
-        if unchained > 0:
-            listed = reader.unchained_events(MAX_LISTED_PROBLEMS)
-            if checked == 0:
-                result.add(Problem(
-                    "unchained_store",
-                    f"none of the {unchained} stored events is chained: they were recorded before tamper "
-                    "evidence was enabled; run `konvergen audit backfill` once",
-                    notification_id=listed[0][0],
-                ))
-            else:
-                for nid, oid, version in listed:
-                    result.add(Problem("unchained_event", f"household {oid} version {version} (notification {nid}) has no chain link", oid, version, nid))
-                result.problem_count += max(0, unchained - len(listed))
-    result.problems.sort(key=lambda p: p.notification_id if p.notification_id is not None else 0)
-    del result.problems[MAX_LISTED_PROBLEMS:]
-    return result
-
-
-def _diagnose(reader, result: Verification, last_link: dict, row: tuple, e_oid, e_version, e_topic, e_state) -> None:
-    """Says what differs for a chain row whose link did not recompute."""
-    nid, oid, version, topic, content, prev, link, _backfilled = row
-    problems_before = result.problem_count
-    where = f"household {oid} version {version} (notification {nid})"
-    if link_hash(prev, oid, version, topic, content) != link:
-        result.add(Problem("link_altered", f"{where}: its chain row was altered", oid, version, nid))
-    previous = last_link.get(oid)
-    if previous is None:
-        if version != 1:
-            result.add(Problem("missing_version", f"{where}: versions 1 to {version - 1} are missing from the chain", oid, version, nid))
-        elif prev != ZERO_HASH:
-            result.add(Problem("broken_link", f"{where}: the first version must link to 64 zeros", oid, version, nid))
-    elif version != previous[0] + 1:
-        result.add(Problem(
-            "missing_version",
-            f"{where}: version {previous[0] + 1} is missing from the chain (or out of order)",
-            oid, version, nid,
-        ))
-    elif prev != previous[1]:
-        result.add(Problem("broken_link", f"{where} does not link to version {previous[0]}", oid, version, nid))
-    last_link[oid] = (version, link)
-    if e_state is None:
-        result.add(Problem("missing_event", f"{where}: the event is missing from the event store", oid, version, nid))
-    elif e_oid != oid or e_version != version:
-        result.add(Problem(
-            "order",
-            f"{where}: notification {nid} now holds household {e_oid} version {e_version}; events were moved or reordered",
-            oid, version, nid,
-        ))
-    elif e_topic != topic:
-        result.add(Problem("content_mismatch", f"{where}: its event type was changed to {e_topic}", oid, version, nid))
-    elif content_hash(bytes(e_state)) != content:
-        result.add(_content_problem(reader, where, oid, version, nid, content_hash(bytes(e_state))))
-    if result.problem_count == problems_before:  # pragma: no cover - every mismatch has a cause above
-        result.add(Problem("link_altered", f"{where}: its link does not recompute", oid, version, nid))
-
-
-def _content_problem(reader, where: str, oid: str, version: int, nid: int, actual: str) -> Problem:
-    """A stored event's bytes changed; if they are another version's bytes, say so."""
-    other = reader.content_hashes(oid).get(actual)
-    if other is not None and other != version:
-        return Problem(
-            "order",
-            f"{where} holds the content recorded for version {other}; events were reordered",
-            oid, version, nid,
-        )
-    return Problem("content_mismatch", f"{where}: its stored bytes do not match the recorded content hash", oid, version, nid)
+def verify(households, now: datetime, *, workers: int | None = None) -> Verification:
+    """Recomputes every content hash, link and seal (see ``verification``)."""
+    return verification.verify(
+        _recorder(households), now, env=dict(households.env), name=households.name, workers=workers
+    )
 
 
 def backfill(households) -> int:

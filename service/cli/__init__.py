@@ -17,6 +17,7 @@ from service.cli.users import tokens, users  # noqa: E402
 from service.cli.imports import import_command  # noqa: E402
 from service.cli.exports import export_command  # noqa: E402
 from service.cli.scheduler import scheduler  # noqa: E402
+from service.cli.audit import audit  # noqa: E402
 
 main.add_command(serve)
 main.add_command(demo)
@@ -26,3 +27,4 @@ main.add_command(regions)
 main.add_command(import_command)
 main.add_command(export_command)
 main.add_command(scheduler)
+main.add_command(audit)

@@ -3,6 +3,8 @@ names any edit made behind the service's back: on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from audit_helpers import Forger, categorise, days_later, plan, register
@@ -145,26 +147,27 @@ def test_chain_and_seal_rows_refuse_updates_and_deletes(store, story, clock):
             forger.execute(statement)
 
 
-def written_without_links(monkeypatch, konvergen):
-    """Events written while this patch is active get no chain rows, like a legacy store's."""
-    monkeypatch.setattr(type(konvergen.households.recorder), "chain_events", lambda *args, **kwargs: [])
+@contextmanager
+def written_without_links(konvergen):
+    """Events written inside this block get no chain rows, like a legacy store's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(konvergen.households.recorder), "chain_events", lambda *args, **kwargs: [])
+        yield
 
 
-def test_sealing_refuses_while_older_events_have_no_chain_link(store, story, clock, monkeypatch):
-    written_without_links(monkeypatch, store)
-    register(store.households, 9)
-    monkeypatch.undo()
+def test_sealing_refuses_while_older_events_have_no_chain_link(store, story, clock):
+    with written_without_links(store):
+        register(store.households, 9)
     register(store.households, 10)
     days_later(clock, 2)
     with pytest.raises(SealRefused, match="audit backfill"):
         seal_complete_periods(store.households, clock.now())
 
 
-def test_a_store_written_before_tamper_evidence_is_reported_until_backfilled_once(store, clock, monkeypatch):
-    written_without_links(monkeypatch, store)
-    first = register(store.households, 1)
-    categorise(store.households, first)
-    monkeypatch.undo()
+def test_a_store_written_before_tamper_evidence_is_reported_until_backfilled_once(store, clock):
+    with written_without_links(store):
+        first = register(store.households, 1)
+        categorise(store.households, first)
     result = verify(store.households, clock.now())
     assert [p.kind for p in result.problems] == ["unchained_store"]
     assert "konvergen audit backfill" in result.first_problem.message
@@ -173,10 +176,9 @@ def test_a_store_written_before_tamper_evidence_is_reported_until_backfilled_onc
     assert result.ok and result.events_checked == 3 and result.backfilled_links == 3
 
 
-def test_a_new_event_on_a_household_from_before_the_chain_chains_its_earlier_events_first(store, clock, monkeypatch):
-    written_without_links(monkeypatch, store)
-    first = register(store.households, 1)
-    monkeypatch.undo()
+def test_a_new_event_on_a_household_from_before_the_chain_chains_its_earlier_events_first(store, clock):
+    with written_without_links(store):
+        first = register(store.households, 1)
     categorise(store.households, first)
     rows = [r for r in chain_rows(store) if r[1] == first]
     assert [(r[2], bool(r[7])) for r in rows] == [(1, True), (2, False)]
@@ -185,3 +187,40 @@ def test_a_new_event_on_a_household_from_before_the_chain_chains_its_earlier_eve
     assert [p.kind for p in result.problems] == ["unchained_event"]  # only the KK index entry is left
     backfill(store.households)
     assert verify(store.households, clock.now()).ok
+
+
+def test_checking_ranges_in_two_processes_gives_the_same_answer_as_one(store, story, clock, monkeypatch):
+    """Large stores are checked in parallel ranges cut at seal ends, then stitched."""
+    from service.audit.verification import _boundaries
+
+    for _day in range(2):  # two more days, so that a seal ends near the middle of the log
+        days_later(clock, 1)
+        for household in (story["first"], story["second"], story["third"]):
+            categorise(store.households, household, desil=2)
+    days_later(clock, 1)
+    seal_complete_periods(store.households, clock.now())
+    with store.households.recorder.chain_reader() as reader:
+        seals, top = reader.seals(), reader.max_chain_id()
+    first_end = _boundaries(seals, top, 2)[0]
+    assert first_end < top  # really two ranges
+    Forger(store).delete(story["first"], 7)  # in the second range
+    Forger(store).set_state(story["second"], 2, b"{}")  # in the first
+    monkeypatch.setattr("service.audit.verification.PARALLEL_FROM", 0)
+    one = verify(store.households, clock.now(), workers=1)
+    two = verify(store.households, clock.now(), workers=2)
+    assert [(p.kind, p.household_id, p.version) for p in two.problems] == [
+        ("content_mismatch", story["second"], 2), ("missing_event", story["first"], 7),
+    ]
+    assert one.as_dict() == two.as_dict()
+    assert two.seals_checked == 4 and two.events_checked == top == 17
+
+
+def test_a_range_boundary_never_cuts_a_seal():
+    from service.audit.chain_store import Seal
+    from service.audit.verification import _boundaries
+
+    seals = [Seal(n, f"2026-11-{n:02d}", 1, last, 1, "", "", "", None) for n, last in enumerate((10, 40, 45, 90), 1)]
+    assert _boundaries(seals, 100, 2) == [45, 100]
+    assert _boundaries(seals, 100, 4) == [10, 45, 100]  # 75 falls inside the seal ending at 90
+    assert _boundaries(seals, 300, 2) == [150, 300]  # past the last seal any end will do
+    assert _boundaries([], 7, 3) == [2, 4, 7]

@@ -1,0 +1,354 @@
+"""Recompute every chain link and seal, and name the first broken link.
+
+The notification log is cut into ranges at seal boundaries; each range is checked on
+its own (in parallel processes when the store is large), and the ranges are then
+stitched together: a household's first link in one range must follow its last link
+in the ranges before. Inside a range the fast path recomputes each link from the
+event's bytes, household, version and topic and the chain row's previous link, and
+compares it with the stored link: equal means content, place and order are intact.
+Only a row that fails is looked at closely, to say what differs.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from hashlib import sha256
+from multiprocessing import get_context
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from service.audit.chain_rule import ZERO_HASH, content_hash, link_hash, seal_hash
+from service.audit.chain_store import ChainReader, Seal
+
+MAX_LISTED_PROBLEMS = 100
+PARALLEL_FROM = 300_000  # events; below this, starting a second process costs more than it saves
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken link, located: which household, which version, what differs."""
+
+    kind: str
+    message: str
+    household_id: str | None = None
+    version: int | None = None
+    notification_id: int | None = None
+    seal: int | None = None
+
+
+@dataclass
+class Verification:
+    events_checked: int = 0
+    households_checked: int = 0
+    seals_checked: int = 0
+    sealed_through: str | None = None
+    sealed_through_id: int = 0
+    last_seal_hash: str | None = None
+    backfilled_links: int = 0
+    unsealed_events: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    checked_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        self.problems.append(problem)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["first_problem"] = asdict(self.first_problem) if self.first_problem else None
+        return data
+
+
+@dataclass
+class _Range:
+    """What one range's check found, and what the stitching needs from it."""
+
+    result: Verification
+    missing: int = 0
+    firsts: dict = field(default_factory=dict)  # oid -> (version, prev_hash, nid) of its first row here
+    lasts: dict = field(default_factory=dict)  # oid -> (version, link) of its last row here
+
+
+# -- one range -------------------------------------------------------------------------
+
+
+class _SealCursor:
+    """Walks the range's seals alongside its chain rows, checking each when its range ends.
+
+    The caller appends each row's link hash to ``links``; crossing ``boundary`` (the
+    open seal's last notification id) closes that seal and starts a new list.
+    """
+
+    def __init__(self, seals: list[Seal], prev_hash: str, result: Verification):
+        self.seals = seals
+        self.result = result
+        self.index = 0
+        self.prev_hash = prev_hash
+        self.links: list[str] = []
+        self.rows = 0
+        self.boundary = seals[0].last_id if seals else _NO_SEAL
+
+    def advance(self, notification_id: int) -> list[str]:
+        while notification_id > self.boundary:
+            self._close()
+        return self.links
+
+    def finish(self) -> None:
+        while self.index < len(self.seals):
+            self._close()
+        self.result.unsealed_events = len(self.links)
+        self.rows += len(self.links)
+
+    def _close(self) -> None:
+        seal = self.seals[self.index]
+        result = self.result
+        where = f"seal {seal.seq} ({seal.period}, notifications up to {seal.last_id})"
+        digest = sha256("".join(f"{link}\n" for link in self.links).encode()).hexdigest()
+        expected_hash = seal_hash(
+            seal.prev_seal_hash, seal.period, seal.first_id, seal.last_id, seal.count, seal.events_digest
+        )
+        if seal.prev_seal_hash != self.prev_hash:
+            result.add(Problem("seal_link", f"{where} does not link to the seal before it", notification_id=seal.last_id, seal=seal.seq))
+        elif expected_hash != seal.seal_hash:
+            result.add(Problem("seal_altered", f"{where}: its own hash does not match its fields", notification_id=seal.last_id, seal=seal.seq))
+        elif len(self.links) != seal.count:
+            result.add(Problem(
+                "seal_count",
+                f"{where} sealed {seal.count} events, the chain now holds {len(self.links)} in that range",
+                notification_id=seal.last_id, seal=seal.seq,
+            ))
+        elif digest != seal.events_digest:
+            result.add(Problem(
+                "seal_digest",
+                f"{where}: the chain's link hashes in that range differ from the sealed ones",
+                notification_id=seal.last_id, seal=seal.seq,
+            ))
+        result.seals_checked += 1
+        result.sealed_through = seal.period
+        result.sealed_through_id = seal.last_id
+        result.last_seal_hash = seal.seal_hash
+        self.prev_hash = seal.seal_hash
+        self.index += 1
+        self.rows += len(self.links)
+        self.links = []
+        self.boundary = self.seals[self.index].last_id if self.index < len(self.seals) else _NO_SEAL
+
+
+_NO_SEAL = float("inf")
+
+
+def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], prev_seal_hash: str) -> _Range:
+    found = _Range(Verification())
+    result, firsts, lasts = found.result, found.firsts, found.lasts
+    last_get = lasts.get
+    hash_of = sha256
+    canonical = reader.canonical_id
+    canonicals: dict = {}  # the stored id -> its canonical text, once per household
+    canonical_get = canonicals.get
+    cursor = _SealCursor(seals, prev_seal_hash, result)
+    boundary, seal_links = cursor.boundary, cursor.links
+    append = seal_links.append
+    for nid, link, prev_stored, e_oid, e_version, e_topic, e_state in reader.verification_rows(after, upto):
+        if nid > boundary:
+            seal_links = cursor.advance(nid)
+            boundary, append = cursor.boundary, seal_links.append
+        append(link)
+        if e_state is not None:
+            oid = canonical_get(e_oid)
+            if oid is None:
+                oid = canonicals[e_oid] = canonical(e_oid)
+            previous = last_get(oid)
+            if previous is None:
+                prev = prev_stored
+            else:
+                prev = previous[1]
+            content = hash_of(e_state).hexdigest()
+            if hash_of(f"{prev}\n{oid}\n{e_version}\n{e_topic}\n{content}".encode()).hexdigest() == link:
+                if previous is None:
+                    firsts[oid] = (e_version, prev_stored, nid)
+                lasts[oid] = (e_version, link)
+                continue
+        else:
+            found.missing += 1
+        _diagnose(reader, found, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
+    cursor.finish()
+    result.events_checked = cursor.rows
+    return found
+
+
+def _diagnose(reader: ChainReader, found: _Range, row: tuple, e_oid, e_version, e_topic, e_state) -> None:
+    """Says what differs for a chain row whose link did not recompute."""
+    nid, oid, version, topic, content, prev, link, _backfilled = row
+    result = found.result
+    problems_before = result.problem_count
+    where = f"household {oid} version {version} (notification {nid})"
+    if link_hash(prev, oid, version, topic, content) != link:
+        result.add(Problem("link_altered", f"{where}: its chain row was altered", oid, version, nid))
+    previous = found.lasts.get(oid)
+    if previous is None:
+        found.firsts[oid] = (version, prev, nid)  # linked to earlier ranges when stitching
+    else:
+        linkage = _linkage_problem(where, oid, version, prev, nid, previous)
+        if linkage:
+            result.add(linkage)
+    found.lasts[oid] = (version, link)
+    if e_state is None:
+        result.add(Problem("missing_event", f"{where}: the event is missing from the event store", oid, version, nid))
+    elif e_oid != oid or e_version != version:
+        result.add(Problem(
+            "order",
+            f"{where}: notification {nid} now holds household {e_oid} version {e_version}; events were moved or reordered",
+            oid, version, nid,
+        ))
+    elif e_topic != topic:
+        result.add(Problem("content_mismatch", f"{where}: its event type was changed to {e_topic}", oid, version, nid))
+    elif content_hash(bytes(e_state)) != content:
+        result.add(_content_problem(reader, where, oid, version, nid, content_hash(bytes(e_state))))
+    elif result.problem_count == problems_before and previous is not None:  # pragma: no cover
+        result.add(Problem("link_altered", f"{where}: its link does not recompute", oid, version, nid))
+
+
+def _linkage_problem(where: str, oid: str, version: int, prev: str, nid: int, previous: tuple | None) -> Problem | None:
+    """Does a chain row follow the household's previous link (or start the chain)?"""
+    if previous is None:
+        if version != 1:
+            return Problem("missing_version", f"{where}: versions 1 to {version - 1} are missing from the chain", oid, version, nid)
+        if prev != ZERO_HASH:
+            return Problem("broken_link", f"{where}: the first version must link to 64 zeros", oid, version, nid)
+        return None
+    if version != previous[0] + 1:
+        return Problem(
+            "missing_version",
+            f"{where}: version {previous[0] + 1} is missing from the chain (or out of order)",
+            oid, version, nid,
+        )
+    if prev != previous[1]:
+        return Problem("broken_link", f"{where} does not link to version {previous[0]}", oid, version, nid)
+    return None
+
+
+def _content_problem(reader: ChainReader, where: str, oid: str, version: int, nid: int, actual: str) -> Problem:
+    """A stored event's bytes changed; if they are another version's bytes, say so."""
+    other = reader.content_hashes(oid).get(actual)
+    if other is not None and other != version:
+        return Problem(
+            "order",
+            f"{where} holds the content recorded for version {other}; events were reordered",
+            oid, version, nid,
+        )
+    return Problem("content_mismatch", f"{where}: its stored bytes do not match the recorded content hash", oid, version, nid)
+
+
+# -- the whole log ---------------------------------------------------------------------
+
+
+def _boundaries(seals: list[Seal], top: int, parts: int) -> list[int]:
+    """Range ends near equal shares of the log, each at a seal's end or past the last seal."""
+    ends = [seal.last_id for seal in seals]
+    sealed = ends[-1] if ends else 0
+    chosen: list[int] = []
+    for part in range(1, parts):
+        target = top * part // parts
+        end = target if target >= sealed else (ends[bisect_right(ends, target) - 1] if bisect_right(ends, target) else 0)
+        if end > (chosen[-1] if chosen else 0) and end < top:
+            chosen.append(end)
+    return [*chosen, top]
+
+
+def _check_in_process(env: dict, name: str, after: int, upto: int, seals: list[Seal], prev_seal_hash: str) -> _Range:
+    """A worker process: its own connection, its own read transaction, one range."""
+    factory = InfrastructureFactory.construct(Environment(name, {**env, "CREATE_TABLE": "n"}))
+    recorder = factory.application_recorder()
+    try:
+        with recorder.chain_reader() as reader:
+            return _check_range(reader, after, upto, seals, prev_seal_hash)
+    finally:
+        factory.close()
+
+
+def verify(recorder, now: datetime, *, env: dict | None = None, name: str = "", workers: int | None = None) -> Verification:
+    """Every content hash, link and seal, recomputed; problems come in notification order.
+
+    With ``env`` (the application's environment) and a large store, ranges are checked
+    in ``workers`` processes (default: one per CPU).
+    """
+    with recorder.chain_reader() as reader:
+        seals = reader.seals()
+        top = reader.max_chain_id()
+    workers = workers or os.cpu_count() or 1
+    parts = workers if env is not None and top >= PARALLEL_FROM else 1
+    ends = _boundaries(seals, top, parts)
+    jobs, after = [], 0
+    for upto in ends:
+        inside = [s for s in seals if after < s.last_id <= upto]
+        before = [s for s in seals if s.last_id <= after]
+        jobs.append((after, upto, inside, before[-1].seal_hash if before else ZERO_HASH))
+        after = upto
+    if len(jobs) == 1:
+        with recorder.chain_reader() as reader:
+            ranges = [_check_range(reader, *jobs[0])]
+    else:
+        with ProcessPoolExecutor(len(jobs), mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_check_in_process, env, name, *job) for job in jobs]
+            ranges = [future.result() for future in futures]
+    with recorder.chain_reader() as reader:
+        return _stitch(reader, ranges, top, now)
+
+
+def _stitch(reader: ChainReader, ranges: list[_Range], top: int, now: datetime) -> Verification:
+    """Joins the ranges: each household's first link in a range follows its last before."""
+    result = Verification(checked_at=now)
+    households: dict[str, tuple[int, str]] = {}
+    missing = 0
+    for found in ranges:
+        part = found.result
+        result.problems += part.problems
+        result.problem_count += part.problem_count
+        result.events_checked += part.events_checked
+        result.seals_checked += part.seals_checked
+        if part.sealed_through:
+            result.sealed_through, result.sealed_through_id = part.sealed_through, part.sealed_through_id
+            result.last_seal_hash = part.last_seal_hash
+        result.unsealed_events += part.unsealed_events
+        missing += found.missing
+        for oid, (version, prev, nid) in found.firsts.items():
+            where = f"household {oid} version {version} (notification {nid})"
+            problem = _linkage_problem(where, oid, version, prev, nid, households.get(oid))
+            if problem:
+                result.add(problem)
+        households.update(found.lasts)
+    result.households_checked = len(households)
+    result.backfilled_links = reader.count_backfilled()
+    # Unchained: events in the checked range that no chain row matched, and any later ones.
+    unchained = reader.count_events(top) - (result.events_checked - missing) + reader.count_unchained_after(top)
+    if unchained > 0:
+        listed = reader.unchained_events(MAX_LISTED_PROBLEMS)
+        if result.events_checked == 0:
+            result.add(Problem(
+                "unchained_store",
+                f"none of the {unchained} stored events is chained: they were recorded before tamper "
+                "evidence was enabled; run `konvergen audit backfill` once",
+                notification_id=listed[0][0],
+            ))
+        else:
+            for nid, oid, version in listed:
+                result.add(Problem("unchained_event", f"household {oid} version {version} (notification {nid}) has no chain link", oid, version, nid))
+            result.problem_count += max(0, unchained - len(listed))
+    result.problems.sort(key=lambda p: p.notification_id if p.notification_id is not None else 0)
+    del result.problems[MAX_LISTED_PROBLEMS:]
+    return result
