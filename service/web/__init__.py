@@ -8,6 +8,7 @@ is left alone: it has bearer tokens instead of cookies, and problem+json errors.
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, request, url_for
@@ -55,9 +56,18 @@ def _content_security_policy(tiles: str) -> str:
     )
 
 
+ENVIRONMENT_SETTINGS = {
+    # setting: (environment variable, default)
+    "KONVERGEN_MAP_TILES": ("KONVERGEN_MAP_TILES", DEFAULT_TILES),  # "" = no background map
+    "KONVERGEN_LOGIN_RATE_LIMIT": ("KONVERGEN_LOGIN_RATE_LIMIT", auth.DEFAULT_LOGIN_LIMIT),
+    "RATELIMIT_STORAGE_URI": ("KONVERGEN_RATELIMIT_STORAGE_URI", "memory://"),  # e.g. redis://... for many workers
+}
+
+
 def init_web(app: Flask) -> None:
+    for setting, (variable, default) in ENVIRONMENT_SETTINGS.items():
+        app.config.setdefault(setting, os.environ.get(variable, default))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a working day in the field
-    app.config.setdefault("KONVERGEN_MAP_TILES", DEFAULT_TILES)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, outside /api/v1 only
     csrf = CSRFProtect(app)
 

@@ -18,7 +18,7 @@ from flask_limiter.util import get_remote_address
 from service.access import Actor
 from service.web.forms import LanguageForm, LoginForm
 from service.web.i18n import SESSION_KEY, remember_language
-from service.web.support import konvergen
+from service.web.support import konvergen, signed_in_actor
 
 bp = Blueprint("auth", __name__)
 
@@ -37,7 +37,7 @@ class WebUser(UserMixin):
 
 
 def load_user(username: str) -> WebUser | None:
-    actor = konvergen().users.actor(username)
+    actor = signed_in_actor(username)
     return WebUser(actor) if actor is not None else None
 
 
@@ -113,7 +113,8 @@ def init_login(app) -> LoginManager:
 
 
 def init_limiter(app) -> Limiter:
-    """In-process counting by default; RATELIMIT_STORAGE_URI names a shared store."""
+    """In-process counting by default; RATELIMIT_STORAGE_URI names a shared store
+    (set explicitly, so Flask-Limiter has nothing to warn about)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
     app.extensions["konvergen_limiter"] = limiter

@@ -20,6 +20,7 @@ CATEGORY_COLOURS = {
 }
 SERIES_COLOUR = "#0b5d4b"
 SECOND_COLOUR = "#4f7cac"
+ALERT_COLOUR = "#b3261e"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,6 @@ class Bar:
     label: str
     total: int
     segments: list[Segment]
-    note: str = ""
     link: str | None = None
 
 
@@ -54,12 +54,12 @@ def _scale(maximum: int) -> float:
     return 100.0 / maximum if maximum > 0 else 0.0
 
 
-def bar_chart(rows: list[tuple[str, int]], *, colour: str = SERIES_COLOUR, notes: dict[str, str] | None = None) -> BarChart:
-    """One bar per (label, value)."""
+def bar_chart(rows: list[tuple[str, int]], *, colour: str = SERIES_COLOUR, colours: dict[str, str] | None = None) -> BarChart:
+    """One bar per (label, value); ``colours`` picks out bars by label (e.g. "none")."""
     scale = _scale(max((value for _, value in rows), default=0))
     return BarChart(
         [
-            Bar(label, value, [Segment(None, value, 0.0, round(value * scale, 2), colour)], (notes or {}).get(label, ""))
+            Bar(label, value, [Segment(None, value, 0.0, round(value * scale, 2), (colours or {}).get(label, colour))])
             for label, value in rows
         ]
     )

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from domain.household import CATEGORIES
 from service.web import read_models
-from service.web.charts import CATEGORY_COLOURS, SECOND_COLOUR, bar_chart, category_order, column_chart, stacked_chart
+from service.web.charts import ALERT_COLOUR, CATEGORY_COLOURS, SECOND_COLOUR, bar_chart, category_order, column_chart, stacked_chart
 from service.web.filters import AreaFilter, area_filter
 from service.web.i18n import long_date
 from service.web.labels import CATEGORY, label
@@ -23,29 +23,17 @@ from service.web.support import current_actor, konvergen
 bp = Blueprint("dashboard", __name__)
 
 EXTREME = "miskin_ekstrem"
-OVERDUE_COUNT_CAP = 2000
 
 
 def _category_legend() -> dict:
     return {**CATEGORY, None: _("Not categorised")}
 
 
-def _overdue_count(actor, filters: dict) -> tuple[int, bool]:
-    """Overdue visits in view, counted page by page up to a cap (said when reached)."""
-    count = 0
-    for _item in read_models.all_follow_ups(actor, status="overdue", **filters):
-        count += 1
-        if count >= OVERDUE_COUNT_CAP:
-            return count, True
-    return count, False
-
-
-def headline(summary: dict, overdue: tuple[int, bool]) -> list[dict]:
+def headline(summary: dict, overdue: int) -> list[dict]:
     reach = summary["convergence"]["reached_by_agencies"]
     extreme_households = summary["progress"]["remaining_extreme"]
     extreme = next((c for c in summary["by_category"] if c["category"] == EXTREME), {"persons": 0})
     reached = sum(n for bucket, n in reach.items() if bucket != "0")
-    count, capped = overdue
     return [
         {"key": "extreme_households", "label": _("Extremely poor households"), "value": extreme_households,
          "note": _("active, categorised miskin ekstrem now")},
@@ -57,8 +45,8 @@ def headline(summary: dict, overdue: tuple[int, bool]) -> list[dict]:
          "note": _("extremely poor households with nothing delivered yet"), "alert": reach.get("0", 0) > 0},
         {"key": "graduated", "label": _("Graduated"), "value": summary["progress"]["graduated"],
          "note": _("%(percent)s%% of the way to zero", percent=summary["progress"]["percent_toward_zero"] or 0)},
-        {"key": "overdue", "label": _("Overdue visits"), "value": count, "capped": capped,
-         "note": _("follow-ups past their due date"), "alert": count > 0},
+        {"key": "overdue", "label": _("Overdue visits"), "value": overdue,
+         "note": _("follow-ups past their due date"), "alert": overdue > 0},
     ]
 
 
@@ -84,7 +72,8 @@ def charts(summary: dict, filters: dict) -> dict:
     )
 
     reach = summary["convergence"]["reached_by_agencies"]
-    convergence = bar_chart([(_("%(n)s agencies", n=bucket), reach.get(bucket, 0)) for bucket in ("0", "1", "2", "3+")])
+    buckets = [(_("%(n)s agencies", n=bucket), reach.get(bucket, 0)) for bucket in ("0", "1", "2", "3+")]
+    convergence = bar_chart(buckets, colours={buckets[0][0]: ALERT_COLOUR})  # reached by none stands out
 
     delivered_by_programme: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # delivered, planned, value
     delivered_by_strategy: dict[str, int] = defaultdict(int)
@@ -128,7 +117,7 @@ def index():
         "form": form,
         "filters": filters,
         "summary": summary,
-        "figures": headline(summary, _overdue_count(actor, filters)),
+        "figures": headline(summary, read_models.overdue_count(actor, **filters)),
         "charts": charts(summary, filters),
         "today": long_date(konvergen().clock.today()),
         "area_level": "village" if filters else "kecamatan",

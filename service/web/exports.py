@@ -20,7 +20,7 @@ from domain.household import CATEGORIES
 from service.web import read_models
 from service.web.filters import AreaFilter, HouseholdFilter, area_filter
 from service.web.labels import label
-from service.web.support import current_actor, konvergen
+from service.web.support import current_actor, display_names, konvergen
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -129,7 +129,7 @@ def _monitoring_tables(summary: dict) -> dict[str, tuple[Callable[[], list[str]]
 
 
 def _overdue_rows(actor, filters: dict) -> Iterator[list]:
-    names = {u["username"]: u["display_name"] for u in konvergen().users.list_users()}
+    names = display_names()
     for v in read_models.all_follow_ups(actor, status="overdue", **filters):
         yield [v["kk_number"], v["head_name"], v["village_code"], v.get("village_name"), v["assigned_to"],
                names.get(v["assigned_to"], v["assigned_to"]), v["due_on"], v["days_overdue"], v["purpose"]]

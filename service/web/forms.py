@@ -206,12 +206,12 @@ class AddressFields:
 
 def latitude():
     return FloatField(_l("Latitude"), validators=[Optional()], invalid_value_message=NOT_A_NUMBER,
-                      render_kw={"inputmode": "decimal"})
+                      render_kw={"inputmode": "decimal", "step": "any"})
 
 
 def longitude():
     return FloatField(_l("Longitude"), validators=[Optional()], invalid_value_message=NOT_A_NUMBER,
-                      render_kw={"inputmode": "decimal"})
+                      render_kw={"inputmode": "decimal", "step": "any"})
 
 
 def reason_text(label=_l("Reason")):

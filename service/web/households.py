@@ -22,7 +22,14 @@ from service.web import read_models
 from service.web.filters import HouseholdFilter, area_filter
 from service.web.forms import RegisterForm, attach_domain_error
 from service.web.messages import error_message
-from service.web.support import current_actor, konvergen, may_change, may_record_intervention, may_register
+from service.web.support import (
+    current_actor,
+    display_names,
+    konvergen,
+    may_change,
+    may_record_intervention,
+    may_register,
+)
 from service.web.timeline import Names, timeline
 
 bp = Blueprint("households", __name__, url_prefix="/households")
@@ -34,7 +41,7 @@ def reference_names() -> Names:
         programmes={code: p.name for code, p in k.programmes.programmes.items()},
         agencies={code: a.name for code, a in k.programmes.agencies.items()},
         villages={r.code: r.name for r in k.regions.villages()},
-        users={u["username"]: u["display_name"] for u in k.users.list_users()},
+        users=display_names(),
     )
 
 

@@ -6,6 +6,7 @@ user's language. An unknown code is shown as it is rather than hidden.
 
 from __future__ import annotations
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 from domain.household import CATEGORIES, CLOSURE_REASONS, DEPARTURE_REASONS, KK_CHANGE_REASONS, SOURCES
@@ -98,11 +99,18 @@ TABLES = {
 
 
 def label(kind: str, code: str | None) -> str:
-    """The word for ``code`` in the current language; the code itself if unknown."""
+    """The word for ``code`` in the current language; the code itself if unknown.
+
+    Kept per request: a list of fifty households asks for the same few words often.
+    """
     if code is None:
         return ""
-    word = TABLES[kind].get(code)
-    return str(word) if word is not None else str(code)
+    words = g.setdefault("_konvergen_labels", {})
+    key = (kind, code)
+    if key not in words:
+        word = TABLES[kind].get(code)
+        words[key] = str(word) if word is not None else str(code)
+    return words[key]
 
 
 def choices(kind: str, codes=None) -> list[tuple[str, str]]:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from sqlalchemy import func, select
+
+from domain.household import CLOSED
+from projections.follow_ups import open_follow_ups
 from projections.read_models import ReadModels
+from projections.sql import scope_clause
 from service.access import Actor
 from service.web.support import konvergen
 
-PAGE = 50
+PAGE = 25  # a phone screen or two; the next page is one tap (keyset cursor)
 EXPORT_PAGE = 200
 
 
@@ -42,6 +47,31 @@ def summary(actor: Actor, *, kecamatan: str | None = None, village: str | None =
 
 def follow_ups(actor: Actor, *, status: str = "open", cursor: str | None = None, limit: int = PAGE, **filters) -> dict:
     return _views().follow_ups(actor, status=status, cursor=cursor, limit=limit, **filters)
+
+
+def overdue_count(actor: Actor, *, kecamatan: str | None = None, village: str | None = None) -> int:
+    """How many open follow-ups in view are past their due date (the dashboard's figure).
+
+    The same rows ``list_follow_ups(status="overdue")`` pages through, counted in SQL.
+    TODO for the projections: offer this as ``ReadModels.count_follow_ups``.
+    """
+    f = open_follow_ups
+    k = konvergen()
+    conditions = [
+        scope_clause(scope_of(actor), f.c.village_code, f.c.kecamatan_code),
+        f.c.household_status != CLOSED,
+        f.c.due_on < k.clock.today(),
+    ]
+    if kecamatan:
+        conditions.append(f.c.kecamatan_code == kecamatan)
+    if village:
+        conditions.append(f.c.village_code == village)
+    with k.storage.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(f).where(*conditions)).scalar_one())
+
+
+def scope_of(actor: Actor):
+    return konvergen().households.access.read_scope(actor)
 
 
 def all_follow_ups(actor: Actor, *, status: str = "open", **filters) -> Iterator[dict]:

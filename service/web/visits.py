@@ -16,7 +16,7 @@ from flask import Blueprint, render_template, request
 from service.access import ADMIN, SUPERVISOR
 from service.errors import Forbidden
 from service.web import read_models
-from service.web.support import current_actor, has_visits, konvergen
+from service.web.support import current_actor, display_names, has_visits, konvergen
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -45,7 +45,7 @@ def _area_overdue_by_worker(actor) -> dict:
     by_worker: dict[str, list[dict]] = defaultdict(list)
     for item in items[:AREA_OVERDUE_LIMIT]:
         by_worker[item["assigned_to"]].append(item)
-    names = {u["username"]: u["display_name"] for u in konvergen().users.list_users()}
+    names = display_names()
     workers = [
         {"username": username, "name": names.get(username, username), "items": visits,
          "oldest": max(v["days_overdue"] for v in visits)}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from service.app import create_app
-from web_helpers import PASSWORD, WebClient, text
+from web_helpers import PASSWORD, TEST_CONFIG, WebClient, text
 
 
 def test_every_page_sends_a_visitor_without_a_session_to_the_login_page(app, household):
@@ -110,6 +112,22 @@ def test_a_user_who_is_removed_is_signed_out_at_the_next_request(web, konvergen)
     with konvergen.sessions() as session:
         session.execute(update(User).where(User.username == "asep").values(active=False))
         session.commit()
+    assert browser.get("/").status_code == 302
+
+
+def test_with_the_user_cache_on_a_deactivated_user_is_signed_out_once_it_expires(konvergen, people, projections):
+    from sqlalchemy import update
+
+    from service.users import User
+
+    app = create_app(konvergen, {**TEST_CONFIG, "KONVERGEN_USER_CACHE_SECONDS": 0.2})
+    browser = WebClient(app.test_client())
+    browser.login("asep")
+    assert browser.get("/").status_code == 200
+    with konvergen.sessions() as session:
+        session.execute(update(User).where(User.username == "asep").values(active=False))
+        session.commit()
+    time.sleep(0.25)
     assert browser.get("/").status_code == 302
 
 

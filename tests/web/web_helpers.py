@@ -148,7 +148,12 @@ PEOPLE = {
     "inspektur": dict(role="auditor", display_name="Inspektur"),
     "admin": dict(role="admin", display_name="Admin Bappeda"),
 }
-TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": True, "KONVERGEN_LOGIN_RATE_LIMIT": "1000 per minute"}
+TEST_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": True,
+    "KONVERGEN_LOGIN_RATE_LIMIT": "1000 per minute",
+    "KONVERGEN_USER_CACHE_SECONDS": 0,  # tests change users and expect to see it at once
+}
 QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _kk_serial = itertools.count(1)
 
