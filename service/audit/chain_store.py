@@ -210,6 +210,16 @@ class ChainReader:
             params.append(upto)
         return self.rows(text + " ORDER BY c.notification_id", params, stream=True)
 
+    def notifications(self, topics: Sequence[str]) -> Iterator[tuple]:
+        """(nid, stored originator id, version, topic, state) of these topics, in log order."""
+        marks = ",".join("?" * len(topics))
+        return self.rows(
+            f"SELECT e.{{NID}}, {{RAW_E}}, e.originator_version, e.topic, e.state FROM {{E}} e "
+            f"WHERE e.topic IN ({marks}) ORDER BY e.{{NID}}",
+            list(topics),
+            stream=True,
+        )
+
     def max_chain_id(self) -> int:
         row = self.one("SELECT MAX(notification_id) FROM {C}")
         return int(row[0]) if row and row[0] is not None else 0

@@ -30,17 +30,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterator
 
+from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from domain.errors import InvalidValue
 from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
 from service.access import Actor
 from service.audit import access_log as log
+from service.audit.chain_store import supports_chain
 from service.audit.history import parse_instant
 from service.clock import WIB
 
@@ -63,6 +66,30 @@ TOPICS = [
         _H.Graduated, _H.Closed, _H.Reopened,
     )
 ]
+
+KINDS = {topic: topic.rpartition(".")[2] for topic in TOPICS}
+
+
+class _StoredEvent:
+    """An event's stored JSON as attributes, its typed values (dates, times) decoded.
+
+    Only for the library's ``JSONTranscoder`` format: ``{"_type_": name, "_data_": text}``
+    at the top level, which is where this summary's dates and times are.
+    """
+
+    def __init__(self, data: dict, version: int):
+        for key, value in data.items():
+            if type(value) is dict and "_type_" in value:
+                data[key] = _TYPED[value["_type_"]](value["_data_"])
+        self.__dict__ = data
+        self.originator_version = version
+
+
+_TYPED = {"datetime_iso": datetime.fromisoformat, "date_iso": date.fromisoformat}
+
+
+def _plain_json(mapper) -> bool:
+    return isinstance(mapper.transcoder, JSONTranscoder) and not mapper.cipher and not mapper.compressor
 
 
 @dataclass
@@ -131,8 +158,7 @@ class _View:
         return self.basis == EFFECTIVE or self.recorded(event)
 
 
-def _apply(facts: _Facts, event: Any, view: _View) -> None:
-    kind = type(event).__name__
+def _apply(facts: _Facts, kind: str, event: Any, view: _View) -> None:
     if kind == "Registered":
         facts.registered = view.recorded(event)
         facts.village = event.address["village_code"]
@@ -250,22 +276,36 @@ class BitemporalReports:
         if village:
             self.households.regions.check_village(village, "village")
 
-    def _events(self) -> Iterator[Any]:
+    def _events(self) -> Iterator[tuple[str, Any, Any]]:
+        """(kind, household key, event) for the topics the summary needs, in log order.
+
+        On the chained SQLite/PostgreSQL stores with the plain JSON transcoder, the stored
+        JSON is read directly (a third of the cost of building event objects); otherwise
+        through the library's mapper.
+        """
         recorder, mapper = self.households.recorder, self.households.mapper
+        if supports_chain(recorder) and _plain_json(mapper):
+            with recorder.chain_reader() as reader:
+                ids: dict = {}  # stored id -> canonical id text, once per household
+                for _nid, raw, version, topic, state in reader.notifications(TOPICS):
+                    oid = ids.get(raw) or ids.setdefault(raw, reader.canonical_id(raw))
+                    yield KINDS[topic], oid, _StoredEvent(json.loads(bytes(state).decode()), version)
+            return
         start = 1
         while True:
             page = recorder.select_notifications(start, PAGE, topics=TOPICS)
             if not page:
                 return
             for notification in page:
-                yield mapper.to_domain_event(notification)
+                event = mapper.to_domain_event(notification)
+                yield type(event).__name__, event.originator_id, event
             start = page[-1].id + 1
 
     def _replay(self, cutoff: datetime, bases: list[str]) -> dict[str, dict[Any, _Facts]]:
         views = [(_View(cutoff, basis), defaultdict(_Facts)) for basis in bases]
-        for event in self._events():
+        for kind, key, event in self._events():
             for view, facts in views:
-                _apply(facts[event.originator_id], event, view)
+                _apply(facts[key], kind, event, view)
         return {view.basis: facts for view, facts in views}
 
     def _summarise(

@@ -181,3 +181,10 @@ def test_as_recorded_by_now_equals_the_live_monitoring_summary(store, story):
     replayed = audit_for(store).reports.summary(ADMIN, store.clock.now(), "recorded")
     for key in ("totals", "by_category", "by_status", "by_area", "interventions", "convergence", "graduations_by_month", "progress"):
         assert replayed[key] == live[key], key
+
+
+def test_the_in_memory_store_gives_the_same_answers_through_the_librarys_mapper(konvergen, clock):
+    tell_story(konvergen, clock)
+    reports = audit_for(konvergen).reports
+    assert categories(reports.summary(AUDITOR, D, "recorded")) == {"miskin_ekstrem": 3, "rentan": 1}
+    assert categories(reports.summary(AUDITOR, D, "effective")) == {"miskin_ekstrem": 2, "miskin": 1, "rentan": 1}
