@@ -33,7 +33,7 @@ from service.audit import verification
 from service.audit.access_log import AccessLog
 from service.audit.chain_rule import RULE_VERSION, ZERO_HASH, EventsDigest, content_hash, seal_hash
 from service.audit.chain_store import Seal, supports_chain
-from service.audit.verification import Problem, Verification
+from service.audit.verification import Verification
 from service.clock import WIB, Clock
 from service.errors import Forbidden
 
@@ -315,9 +315,7 @@ class Integrity:
         now = self.clock.now()
         result = verify(self.households, now)
         if result.ok:
-            new = seal_complete_periods(self.households, now)
-            if new:
-                result = verify(self.households, now)
+            _count_in(result, seal_complete_periods(self.households, now))
         self.access.record(actor, log.VERIFICATION, None, ok=result.ok, problems=result.problem_count)
         return result
 
@@ -362,6 +360,16 @@ class Integrity:
     def backfill(self, actor: Actor) -> int:
         _require(actor, OPERATORS, "backfill the chain")
         return backfill(self.households)
+
+
+def _count_in(result: Verification, new_seals: list[Seal]) -> None:
+    """New seals cover finished days, whose rows the verification just recomputed."""
+    if new_seals:
+        result.seals_checked += len(new_seals)
+        result.sealed_through = new_seals[-1].period
+        result.sealed_through_id = new_seals[-1].last_id
+        result.last_seal_hash = new_seals[-1].seal_hash
+        result.unsealed_events = max(0, result.unsealed_events - sum(seal.count for seal in new_seals))
 
 
 def _require(actor: Actor, roles: frozenset, what: str) -> None:

@@ -9,11 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit_helpers import (
-    ADMIN, AUDITOR, CASE_WORKER, CILEUNYI_KULON, CILEUNYI_WETAN, DINSOS, FAR_SUPERVISOR, PADASUKA,
+    ADMIN, AUDITOR, CASE_WORKER, CILEUNYI_KULON, CILEUNYI_WETAN, DINSOS, PADASUKA,
     SUPERVISOR, categorise, days_later, plan, register, wib,
 )
 from domain.errors import DomainError, InvalidValue
-from service.access import Actor
 from service.audit import audit_for
 from service.audit.history import NotYetRecorded, parse_instant
 from service.errors import HouseholdNotFound

@@ -224,3 +224,15 @@ def test_a_range_boundary_never_cuts_a_seal():
     assert _boundaries(seals, 100, 4) == [10, 45, 100]  # 75 falls inside the seal ending at 90
     assert _boundaries(seals, 300, 2) == [150, 300]  # past the last seal any end will do
     assert _boundaries([], 7, 3) == [2, 4, 7]
+
+
+def test_a_verification_that_seals_reports_the_same_seals_as_the_next_verification(store, story, clock):
+    from service.access import SYSTEM_ACTOR
+    from service.audit import audit_for
+
+    days_later(clock, 2)
+    integrity = audit_for(store).integrity
+    sealing, after = integrity.verify(SYSTEM_ACTOR), integrity.verify(SYSTEM_ACTOR)
+    assert sealing.seals_checked == 2
+    for field in ("seals_checked", "sealed_through", "sealed_through_id", "last_seal_hash", "unsealed_events"):
+        assert getattr(sealing, field) == getattr(after, field), field
