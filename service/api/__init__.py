@@ -72,6 +72,6 @@ def init_api(app: Flask) -> None:
 
 def api_blueprints() -> list:
     """The API's resources; each module owns one blueprint."""
-    from service.api import audit, households, notifications, reference
+    from service.api import audit, households, notifications, reference, views
 
-    return [meta, households.blp, reference.blp, *notifications.blueprints, audit.blp]
+    return [meta, households.blp, reference.blp, *views.blueprints, *notifications.blueprints, audit.blp]

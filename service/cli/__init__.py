@@ -18,6 +18,7 @@ from service.cli.imports import import_command  # noqa: E402
 from service.cli.exports import export_command  # noqa: E402
 from service.cli.scheduler import scheduler  # noqa: E402
 from service.cli.audit import audit  # noqa: E402
+from service.cli.projections import projections  # noqa: E402
 
 main.add_command(serve)
 main.add_command(demo)
@@ -28,3 +29,4 @@ main.add_command(import_command)
 main.add_command(export_command)
 main.add_command(scheduler)
 main.add_command(audit)
+main.add_command(projections)

@@ -1,0 +1,375 @@
+"""What the views share: their metadata, batch row sets, counters, scope, cursors.
+
+Everything here is SQLAlchemy Core and runs unchanged on SQLite and PostgreSQL; the one
+dialect difference (the upsert construct) is chosen from the connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gc
+import json
+from contextlib import contextmanager, nullcontext
+from datetime import date, datetime, timezone
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    false,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import MetaData
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
+
+from domain.errors import InvalidValue
+from domain.reference import RegionCatalogue
+from service.access import ReadScope
+
+# Every read-model table; the engine creates and drops them one projection at a time.
+metadata = MetaData()
+
+# Prefix search compares strings byte by byte; PostgreSQL's locale collations do not.
+NAME_KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+LOAD_CHUNK = 500
+BULK_PRAGMAS = {"cache_size": -262144, "synchronous": 1}  # 256 MiB; NORMAL
+
+
+@contextmanager
+def write_transaction(source: Engine | Connection) -> Iterator[Connection]:
+    """One transaction that holds the write lock from its first statement.
+
+    On SQLite a deferred transaction that reads first and writes later can fail at
+    once with "database is locked" when a command commits in between (the busy
+    handler does not help there); BEGIN IMMEDIATE waits for the lock up front instead.
+    ``source`` is an engine (a pooled connection for this transaction) or a
+    connection kept open across transactions (a rebuild's).
+    """
+    with (nullcontext(source) if isinstance(source, Connection) else source.connect()) as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
+@contextmanager
+def quiet_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a replay builds large batches.
+
+    A rebuild keeps tens of thousands of small objects alive per batch; the collector
+    would walk them again and again (a fifth of a rebuild's time). Batches hold no
+    reference cycles, so reference counting frees them; collection resumes after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
+def bulk_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for a long replay, tuned on SQLite and put back afterwards.
+
+    A page cache that holds the views' indexes (the 2 MB default thrashes at 100,000
+    households), and WAL commits without fsync (``synchronous=NORMAL``: the database
+    stays consistent; a power cut may undo the last batches, and a rebuild that does
+    not finish is redone anyway, see ``ProjectionEngine.reset``).
+    """
+    with engine.connect() as conn:
+        sqlite_db = conn.dialect.name == "sqlite"
+        if sqlite_db:
+            defaults = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in BULK_PRAGMAS}
+            for name, value in BULK_PRAGMAS.items():
+                conn.exec_driver_sql(f"PRAGMA {name}={value}")
+            conn.commit()
+        try:
+            yield conn
+        finally:
+            if sqlite_db:
+                conn.rollback()
+                for name, value in defaults.items():
+                    conn.exec_driver_sql(f"PRAGMA {name}={int(value)}")
+                conn.commit()
+
+
+def upsert_for(conn: Connection):
+    """The dialect's INSERT ... ON CONFLICT construct (same API on both databases)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+_COMPILED: dict[tuple, tuple] = {}
+
+
+def execute_many(conn: Connection, cache_key: tuple, build: Callable[[], Executable], rows: Sequence[dict]) -> None:
+    """executemany of ``build()`` over ``rows``, without SQLAlchemy's per-row overhead.
+
+    A rebuild writes hundreds of thousands of rows; SQLAlchemy's generic parameter
+    handling costs more per row than the database does. Here the statement is compiled
+    once per dialect and each row goes through the same type bind processors
+    SQLAlchemy would use, so stored values are identical. Bind parameters are named
+    after row fields, optionally prefixed ``k_`` (key) or ``v_`` (value).
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    key = (dialect.name, *cache_key)
+    entry = _COMPILED.get(key)
+    if entry is None:
+        entry = _COMPILED[key] = _compile(dialect, build(), list(rows[0]))
+    sql, convert = entry
+    conn.exec_driver_sql(sql, [convert(row) for row in rows])
+
+
+def _compile(dialect, statement: Executable, columns: list[str]) -> tuple[str, Callable[[dict], Any]]:
+    """The statement's SQL, and a function from a row to its DBAPI parameters."""
+    compiled = statement.compile(dialect=dialect, column_keys=columns)
+    names = list(compiled.positiontup if dialect.positional else compiled.binds)
+    fields = [name[2:] if name[:2] in ("k_", "v_") else name for name in names]
+    processors = []
+    for index, name in enumerate(names):
+        impl = compiled.binds[name].type.dialect_impl(dialect)
+        processor = _same_text_faster(impl) or impl.bind_processor(dialect)
+        if processor is not None:
+            processors.append((index, processor))
+    pick = itemgetter(*fields)
+    single = len(fields) == 1
+
+    positional = dialect.positional
+
+    def convert(row: dict):
+        values = (pick(row),) if single else pick(row)
+        if processors:
+            values = list(values)
+            for index, processor in processors:
+                values[index] = processor(values[index])
+            values = tuple(values)
+        return values if positional else dict(zip(names, values))
+
+    return compiled.string, convert
+
+
+def _same_text_faster(impl) -> Callable | None:
+    """SQLite stores dates and times as text; these write exactly the text SQLAlchemy's
+    default SQLite DATE and DATETIME processors write (tzinfo dropped, not converted;
+    microseconds always), in a third of the time. Other types and formats: None."""
+    if type(impl) is sqlite.DATETIME and impl._storage_format == sqlite.DATETIME._storage_format:
+        return _sqlite_datetime
+    if type(impl) is sqlite.DATE and impl._storage_format == sqlite.DATE._storage_format:
+        return _sqlite_date
+    return None
+
+
+def _sqlite_datetime(value):
+    if type(value) is datetime:
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return None if value is None else sqlite.DATETIME().bind_processor(sqlite.dialect())(value)
+
+
+def _sqlite_date(value):
+    if type(value) is date:
+        return value.isoformat()
+    return None if value is None else sqlite.DATE().bind_processor(sqlite.dialect())(value)
+
+
+def _where_key(table: Table, key: Sequence[str]):
+    return and_(*(table.c[k] == bindparam(f"k_{k}") for k in key))
+
+
+class RowSet:
+    """The rows of one table a batch of events touches: loaded once, written once.
+
+    Handlers change plain dicts; ``flush`` compares them with what was loaded and
+    writes inserts, updates and deletes with executemany, so a batch costs a few
+    statements however many events it holds. A one-column key is the bare value.
+    """
+
+    def __init__(self, table: Table, key: Sequence[str], group: str = "household_id", *, index_groups: bool = False):
+        self.table = table
+        self.key = tuple(key)
+        self.group = group
+        self.key_of = itemgetter(*self.key)
+        self.rows: dict = {}
+        self.by_group: dict[Any, dict] | None = {} if index_groups else None
+        self._loaded: dict = {}
+        self._loaded_groups: set = set()
+
+    def load(self, conn: Connection, groups: Iterable) -> None:
+        wanted = [g for g in set(groups) if g not in self._loaded_groups]
+        self._loaded_groups.update(wanted)
+        column = self.table.c[self.group]
+        for start in range(0, len(wanted), LOAD_CHUNK):
+            chunk = wanted[start : start + LOAD_CHUNK]
+            for row in conn.execute(select(self.table).where(column.in_(chunk))).mappings():
+                row = dict(row)
+                key = self.key_of(row)
+                self._loaded[key] = copy.deepcopy(row)
+                self._remember(key, row)
+
+    def get(self, key) -> dict | None:
+        return self.rows.get(key)
+
+    def in_group(self, group_value) -> list[dict]:
+        """The rows of one group (a household's), for sets made with ``index_groups``."""
+        return list(self.by_group.get(group_value, {}).values())
+
+    def add(self, row: dict) -> dict:
+        self._remember(self.key_of(row), row)
+        return row
+
+    def remove(self, row: dict) -> None:
+        key = self.key_of(row)
+        self.rows.pop(key, None)
+        if self.by_group is not None:
+            self.by_group.get(row[self.group], {}).pop(key, None)
+
+    def rekey(self, row: dict, **changes) -> None:
+        """Changes primary-key columns: the old row goes, the new one comes."""
+        self.remove(row)
+        row.update(changes)
+        self.add(row)
+
+    def _remember(self, key, row: dict) -> None:
+        self.rows[key] = row
+        if self.by_group is not None:
+            group = row[self.group]
+            members = self.by_group.get(group)
+            if members is None:
+                members = self.by_group[group] = {}
+            members[key] = row
+
+    def flush(self, conn: Connection) -> None:
+        table, key, loaded = self.table, self.key, self._loaded
+        gone = [row for k, row in loaded.items() if k not in self.rows]
+        new = [row for k, row in self.rows.items() if k not in loaded]
+        changed = [row for k, row in self.rows.items() if k in loaded and row != loaded[k]]
+        name = table.name
+        execute_many(conn, ("delete", name), lambda: delete(table).where(_where_key(table, key)), gone)
+        values = [c.name for c in table.c if c.name not in key]
+        execute_many(
+            conn,
+            ("update", name),
+            lambda: update(table).where(_where_key(table, key)).values({c: bindparam(f"v_{c}") for c in values}),
+            changed,
+        )
+        execute_many(conn, ("insert", name), lambda: insert(table), new)
+
+
+class Counters:
+    """Additive aggregate rows (counts and sums) maintained by deltas.
+
+    A batch adds up its deltas in memory; ``flush`` applies them with one upsert per
+    table and deletes the rows that reach zero, so a row exists exactly when it
+    counts something, however the events were batched (``verify`` relies on that).
+    """
+
+    def __init__(self, table: Table, key: Sequence[str], attributes: Sequence[str], values: Sequence[str]):
+        self.table = table
+        self.key = tuple(key)
+        self.attributes = tuple(attributes)
+        self.values = tuple(values)
+        self.deltas: dict[tuple, list] = {}
+
+    def add(self, key: tuple, attributes: tuple, values: tuple, sign: int = 1) -> None:
+        entry = self.deltas.get(key)
+        if entry is None:
+            self.deltas[key] = [attributes, [sign * value for value in values]]
+            return
+        sums = entry[1]
+        for index, value in enumerate(values):
+            sums[index] += sign * value
+
+    def flush(self, conn: Connection) -> None:
+        rows = []
+        for key, (attributes, sums) in self.deltas.items():
+            if any(sums):
+                row = dict(zip(self.key, key))
+                row.update(zip(self.attributes, attributes))
+                row.update(zip(self.values, sums))
+                rows.append(row)
+        table, name = self.table, self.table.name
+
+        def upsert():
+            statement = upsert_for(conn)(table)
+            return statement.on_conflict_do_update(
+                index_elements=list(self.key),
+                set_={v: table.c[v] + statement.excluded[v] for v in self.values},
+            )
+
+        def delete_zero():
+            zero = literal_column("0")
+            return delete(table).where(_where_key(table, self.key), *(table.c[v] == zero for v in self.values))
+
+        execute_many(conn, ("upsert", name), upsert, rows)
+        execute_many(conn, ("delete-zero", name), delete_zero, rows)
+
+
+def scope_clause(scope: ReadScope, village_column, kecamatan_column):
+    """The reader's scope as a WHERE clause: what ``ReadScope.allows`` says, in SQL."""
+    if scope.everything:
+        return true()
+    parts = []
+    if scope.villages:
+        parts.append(village_column.in_(sorted(scope.villages)))
+    if scope.kecamatan:
+        parts.append(kecamatan_column.in_(sorted(scope.kecamatan)))
+    return or_(*parts) if parts else false()
+
+
+def encode_cursor(*values) -> str:
+    """An opaque keyset cursor: the sort key of the last row a page showed."""
+    data = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(data.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, types: Sequence[type]) -> list:
+    """The sort key inside a cursor; anything else is refused naming the field."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError("wrong length")
+        decoded = []
+        for value, kind in zip(values, types):
+            if kind is date:
+                value = date.fromisoformat(value)
+            elif not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError("wrong type")
+            decoded.append(value)
+        return decoded
+    except (ValueError, TypeError, UnicodeError):
+        raise InvalidValue("cursor", "is not a cursor this list gave out") from None
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; the views store UTC, so say so."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def region_name(regions: RegionCatalogue, code: str | None) -> str | None:
+    region = regions.get(code) if code else None
+    return region.name if region else None
