@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from service.api import API_PREFIX
-from service.web import auth, commands, dashboard, exports, filters, households, maps, visits
+from service.web import audit, auth, commands, dashboard, exports, filters, households, maps, visits
 from service.web.errors import init_error_pages
 from service.web.forms import LanguageForm
 from service.web.i18n import init_i18n
@@ -90,7 +90,7 @@ def init_web(app: Flask) -> None:
             return app.login_manager.unauthorized()
         return None
 
-    for area in (auth, dashboard, households, commands, filters, maps, visits, exports):
+    for area in (auth, dashboard, households, commands, filters, maps, visits, exports, audit):
         web.register_blueprint(area.bp)
     init_error_pages(app, web)
     app.register_blueprint(web)
