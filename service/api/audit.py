@@ -15,6 +15,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from domain.errors import InvalidValue
 from service.api import API_PREFIX
 from service.api.auth import current_actor
 from service.api.errors import PROBLEM_JSON
@@ -22,7 +23,7 @@ from service.api.schemas import HistoryEntrySchema, HouseholdSchema, JSONData, P
 from service.app import current_konvergen
 from service.audit import Audit, audit_for
 from service.audit.access_log import ACTIONS, MAX_PAGE
-from service.audit.reports import BASES
+from service.audit.reports import BASES, RECORDED
 
 blp = Blueprint(
     "audit_integrity",
@@ -242,6 +243,24 @@ class PastSummaryQuery(StrictSchema):
     basis = fields.String(required=True, validate=validate.OneOf(BASES), metadata={"description": "recorded or effective"})
     kecamatan = fields.String(validate=validate.Length(min=1, max=40))
     village = fields.String(validate=validate.Length(min=1, max=40))
+
+
+# For ``GET /monitoring/summary``'s query schema: with ``as_of`` the summary is a past one.
+AS_OF_FIELD = fields.String(
+    validate=validate.Length(min=1, max=64),
+    metadata={"description": "The summary at this past instant, replayed from the event log (ISO 8601; no offset means WIB)"},
+)
+BASIS_FIELD = fields.String(
+    validate=validate.OneOf(BASES),
+    metadata={"description": "With as_of: recorded (what was on record then; the default) or effective (what we now know was true then)"},
+)
+
+
+def past_monitoring_summary(query: dict) -> dict:
+    """For ``GET /monitoring/summary?as_of=...&basis=...``."""
+    if not query.get("as_of"):
+        raise InvalidValue("as_of", "is needed with basis")
+    return _audit().reports.summary(current_actor(), query.pop("as_of"), query.pop("basis", None) or RECORDED, **query)
 
 
 class ComparisonQuery(StrictSchema):

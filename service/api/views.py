@@ -18,6 +18,7 @@ from projections.audit_trail import event_types
 from projections.follow_ups import DUE_SOON_DAYS, STATUSES as FOLLOW_UP_STATUSES
 from projections.read_models import ReadModels
 from service.api import API_PREFIX
+from service.api import audit as audit_api
 from service.api.auth import current_actor
 from service.api.errors import PROBLEM_JSON
 from service.api.schemas import ProblemSchema, StrictSchema
@@ -132,6 +133,8 @@ monitoring = Blueprint(
 class AreaQuery(StrictSchema):
     kecamatan = _code("Only this kecamatan")
     village = _code("Only this village")
+    as_of = audit_api.AS_OF_FIELD
+    basis = audit_api.BASIS_FIELD
 
 
 class CountSchema(Schema):
@@ -220,6 +223,8 @@ def monitoring_summary(query: dict):
     agencies that delivered to them; progress compares those still miskin ekstrem
     with every household ever categorised so.
     """
+    if query.get("as_of") or query.get("basis"):
+        return audit_api.past_monitoring_summary(query)
     return _views().monitoring_summary(current_actor(), **query)
 
 

@@ -189,3 +189,17 @@ def test_the_audit_routes_are_in_the_openapi_document(auditor):
     for path in ("/api/v1/audit/verification", "/api/v1/audit/seals", "/api/v1/audit/access-log", "/api/v1/audit/summary",
                  "/api/v1/audit/summary-comparison", "/api/v1/households/{household_id}/diff"):
         assert "get" in paths[path], path
+
+
+def test_the_monitoring_summary_answers_for_a_past_date_on_either_basis(auditor, sqlite_store, household, clock):
+    plan(sqlite_store.households, household, programme="rtlh", agency="disperkim", delivered_on=clock.today().replace(day=27))
+    recorded = auditor.get("/monitoring/summary", as_of="2026-11-28").json
+    effective = auditor.get("/monitoring/summary", as_of="2026-11-28", basis="effective").json
+    assert recorded["filters"]["basis"] == "recorded" and effective["filters"]["basis"] == "effective"
+    assert recorded["totals"]["households"] == effective["totals"]["households"] == 1
+    assert [i["programme"] for i in effective["interventions"]] == ["rtlh"] and recorded["interventions"] == []
+
+
+@pytest.mark.parametrize("query, field", [({"basis": "effective"}, "as_of"), ({"as_of": "2026-11-28", "basis": "planned"}, "basis"), ({"as_of": "besok"}, "as_of")])
+def test_a_past_monitoring_summary_with_a_bad_parameter_is_refused_naming_it(auditor, query, field):
+    assert_problem(auditor.get("/monitoring/summary", **query), 422, field)
