@@ -11,7 +11,6 @@ from domain.household import ACTIVE, CLOSED, GRADUATED
 
 from domain_builders import (
     OTHER_KK,
-    PROGRAMMES,
     REGIONS,
     TODAY,
     WIFE_NIK,

@@ -19,7 +19,6 @@ from domain_builders import (
     TODAY,
     WIFE_NIK,
     child,
-    wife,
 )
 
 

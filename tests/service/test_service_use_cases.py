@@ -9,7 +9,7 @@ import pytest
 from domain.errors import InvalidState, InvalidValue
 from service.errors import HouseholdNotFound
 
-from service_helpers import ADMIN, KK, VILLAGE, assert_simple, head, plan, register
+from service_helpers import ADMIN, KK, assert_simple, head, plan, register
 
 
 def test_every_use_case_answers_with_plain_data_and_moves_the_version_by_one(households, pendamping):
