@@ -167,8 +167,13 @@ class ChainReader:
         return text
 
     # backend primitives
-    def rows(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[tuple]:
+    def batches(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[list[tuple]]:
+        """The rows of a query, a few thousand at a time (a server-side cursor when streaming)."""
         raise NotImplementedError
+
+    def rows(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[tuple]:
+        for batch in self.batches(text, params, stream=stream):
+            yield from batch
 
     def one(self, text: str, params: Sequence = ()) -> tuple | None:
         for row in self.rows(text, params):
@@ -197,7 +202,7 @@ class ChainReader:
             (notification_id,),
         )
 
-    def verification_rows(self, after: int = 0, upto: int | None = None) -> Iterator[tuple]:
+    def verification_batches(self, after: int = 0, upto: int | None = None) -> Iterator[list[tuple]]:
         """What the fast path needs, in notification order, and nothing more: (nid, link
         hash, previous link, event oid as stored, event version, event topic, event bytes)."""
         text = (
@@ -208,7 +213,7 @@ class ChainReader:
         if upto is not None:
             text += " AND c.notification_id <= ?"
             params.append(upto)
-        return self.rows(text + " ORDER BY c.notification_id", params, stream=True)
+        return self.batches(text + " ORDER BY c.notification_id", params, stream=True)
 
     def notifications(self, topics: Sequence[str]) -> Iterator[tuple]:
         """(nid, stored originator id, version, topic, state) of these topics, in log order."""
@@ -342,7 +347,7 @@ class SQLiteChainReader(ChainReader):
     def id_param(self, originator_id: str) -> str:
         return originator_id.replace("-", "")
 
-    def rows(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[tuple]:
+    def batches(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[list[tuple]]:
         cursor = self.conn.cursor().sqlite_cursor
         cursor.row_factory = None
         cursor.arraysize = READ_BATCH
@@ -352,7 +357,7 @@ class SQLiteChainReader(ChainReader):
                 batch = cursor.fetchmany()
                 if not batch:
                     return
-                yield from batch
+                yield batch
         finally:
             cursor.close()
 
@@ -393,6 +398,8 @@ class ChainedSQLiteApplicationRecorder(ChainWriter, SQLiteApplicationRecorder):
             "last_id INTEGER NOT NULL, event_count INTEGER NOT NULL, events_digest TEXT NOT NULL, "
             "prev_seal_hash TEXT NOT NULL, seal_hash TEXT NOT NULL, sealed_at TEXT NOT NULL)",
         ]
+        # Only backfilled rows are indexed: counting them stays cheap at any size.
+        statements.append(f"CREATE INDEX IF NOT EXISTS {chain}_backfilled ON {chain} (notification_id) WHERE backfilled")
         for table in (chain, seals):
             for action in ("UPDATE", "DELETE"):
                 statements.append(
@@ -506,7 +513,7 @@ class PostgresChainReader(ChainReader):
         self.conn = conn
         self._cursors = 0
 
-    def rows(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[tuple]:
+    def batches(self, text: str, params: Sequence = (), *, stream: bool = False) -> Iterator[list[tuple]]:
         sql = self.sql(text).replace("?", "%s")
         if stream:
             self._cursors += 1
@@ -520,7 +527,7 @@ class PostgresChainReader(ChainReader):
                 batch = cursor.fetchmany(READ_BATCH)
                 if not batch:
                     return
-                yield from batch
+                yield batch
 
 
 class ChainedPostgresApplicationRecorder(ChainWriter, PostgresApplicationRecorder):
@@ -561,6 +568,9 @@ class ChainedPostgresApplicationRecorder(ChainWriter, PostgresApplicationRecorde
                 "events_digest text NOT NULL, prev_seal_hash text NOT NULL, seal_hash text NOT NULL, "
                 "sealed_at timestamptz NOT NULL)"
             ).format(seals),
+            SQL("CREATE INDEX IF NOT EXISTS {0} ON {1} (notification_id) WHERE backfilled").format(
+                Identifier(f"{self.chain_table}_backfilled"), chain
+            ),
             SQL(
                 "CREATE OR REPLACE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql AS "
                 "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"

@@ -163,29 +163,27 @@ def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], 
     cursor = _SealCursor(seals, prev_seal_hash, result)
     boundary, seal_links = cursor.boundary, cursor.links
     append = seal_links.append
-    for nid, link, prev_stored, e_oid, e_version, e_topic, e_state in reader.verification_rows(after, upto):
-        if nid > boundary:
-            seal_links = cursor.advance(nid)
-            boundary, append = cursor.boundary, seal_links.append
-        append(link)
-        if e_state is not None:
-            oid = canonical_get(e_oid)
-            if oid is None:
-                oid = canonicals[e_oid] = canonical(e_oid)
-            previous = last_get(oid)
-            if previous is None:
-                prev = prev_stored
+    for batch in reader.verification_batches(after, upto):
+        for nid, link, prev_stored, e_oid, e_version, e_topic, e_state in batch:
+            if nid > boundary:
+                seal_links = cursor.advance(nid)
+                boundary, append = cursor.boundary, seal_links.append
+            append(link)
+            if e_state is not None:
+                oid = canonical_get(e_oid)
+                if oid is None:
+                    oid = canonicals[e_oid] = canonical(e_oid)
+                previous = last_get(oid)
+                prev = prev_stored if previous is None else previous[1]
+                content = hash_of(e_state).hexdigest()
+                if hash_of(f"{prev}\n{oid}\n{e_version}\n{e_topic}\n{content}".encode()).hexdigest() == link:
+                    if previous is None:
+                        firsts[oid] = (e_version, prev_stored, nid)
+                    lasts[oid] = (e_version, link)
+                    continue
             else:
-                prev = previous[1]
-            content = hash_of(e_state).hexdigest()
-            if hash_of(f"{prev}\n{oid}\n{e_version}\n{e_topic}\n{content}".encode()).hexdigest() == link:
-                if previous is None:
-                    firsts[oid] = (e_version, prev_stored, nid)
-                lasts[oid] = (e_version, link)
-                continue
-        else:
-            found.missing += 1
-        _diagnose(reader, found, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
+                found.missing += 1
+            _diagnose(reader, found, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
     cursor.finish()
     result.events_checked = cursor.rows
     return found
