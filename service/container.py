@@ -17,10 +17,13 @@ class Konvergen:
         self.storage: Storage = open_storage(url)
         self.clock = clock or Clock()
         try:
-            create_tables(self.storage.engine)
             self.sessions = session_factory(self.storage.engine)
+            # Workers starting together on a fresh database take turns creating it.
+            with self.storage.schema_lock():
+                create_tables(self.storage.engine)
+                with self.sessions() as session:
+                    ensure_default_regions(session)
             with self.sessions() as session:
-                ensure_default_regions(session)
                 self.regions = region_catalogue(session)
         except BaseException:
             # A half-built service must not leak its connections.
