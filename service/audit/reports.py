@@ -86,6 +86,7 @@ class _StoredEvent:
 
 
 _TYPED = {"datetime_iso": datetime.fromisoformat, "date_iso": date.fromisoformat}
+_decode = json.JSONDecoder().raw_decode  # the stored JSON has no surrounding whitespace
 
 
 def _plain_json(mapper) -> bool:
@@ -136,69 +137,70 @@ class _Facts:
         return max(self.categorisations)[2]
 
 
-class _View:
-    """Decides, for each event, whether it belongs to the view of the cut-off."""
-
-    def __init__(self, cutoff: datetime, basis: str):
-        self.cutoff = cutoff
-        self.day = cutoff.astimezone(WIB).date()
-        self.basis = basis
-
-    def recorded(self, event: Any) -> bool:
-        return event.timestamp <= self.cutoff
-
-    def on(self, event: Any, business: date | None) -> bool:
-        """For dated facts: by business date (effective) or by recording (recorded)."""
-        if self.basis == RECORDED or business is None:
-            return self.recorded(event)
-        return business <= self.day
-
-    def correction(self, event: Any) -> bool:
-        """Corrections fix what was always true: known now, they apply to every date."""
-        return self.basis == EFFECTIVE or self.recorded(event)
+def _planned_business_date(event: Any) -> date:
+    """A plan counts from its planned date, or from when it was recorded if that is earlier."""
+    return min(event.planned_on, event.timestamp.astimezone(WIB).date())
 
 
-def _apply(facts: _Facts, kind: str, event: Any, view: _View) -> None:
+# The business date of each kind of event; kinds not listed count from their recorded date.
+BUSINESS_DATES = {
+    "KKChanged": lambda e: e.effective_on,
+    "Categorised": lambda e: e.effective_on,
+    "Graduated": lambda e: e.effective_on,
+    "Closed": lambda e: e.effective_on,
+    "InterventionPlanned": _planned_business_date,
+    "InterventionDelivered": lambda e: e.delivered_on,
+    "MemberLeft": lambda e: e.left_on,
+    "MemberAdded": lambda e: e.joined_on,
+}
+CORRECTIONS = frozenset({"IdentificationCorrected", "MemberDetailsCorrected"})
+
+
+def _inclusions(kind: str, event: Any, cutoff: datetime, day: date) -> tuple[bool, bool]:
+    """(recorded by the cut-off, effective by the cut-off's day), worked out once per event."""
+    recorded = event.timestamp <= cutoff
+    if kind in CORRECTIONS:
+        return recorded, True  # a correction fixes what was always true
+    business_date = BUSINESS_DATES.get(kind)
+    business = business_date(event) if business_date else None
+    return recorded, (recorded if business is None else business <= day)
+
+
+def _apply(facts: _Facts, kind: str, event: Any, included: bool, recorded: bool) -> None:
+    """Applies an event to a household's facts; ``included``: it belongs to this view."""
     if kind == "Registered":
-        facts.registered = view.recorded(event)
+        facts.registered = recorded  # it frames the household in either view
         facts.village = event.address["village_code"]
         facts.kk_number = event.kk_number
         facts.head_nik, facts.head_name = event.head["nik"], event.head["name"]
         facts.persons = 1 + len(event.members)
-    elif kind == "IdentificationCorrected":
-        if view.correction(event):
-            if "address" in event.changes:
-                facts.village = event.changes["address"]["village_code"]
-            facts.head_name = event.changes.get("head_name", facts.head_name)
-    elif kind == "MemberDetailsCorrected":
-        if view.correction(event) and event.nik == facts.head_nik:
-            facts.head_name = event.changes.get("name", facts.head_name)
-            facts.head_nik = event.changes.get("nik", facts.head_nik)
-    elif kind == "KKChanged":
-        if view.on(event, event.effective_on):
-            facts.kk_number = event.new_kk_number
     elif kind == "InterventionPlanned":
-        business = min(event.planned_on, event.timestamp.astimezone(WIB).date())
-        included = view.on(event, business)
         facts.interventions[event.intervention_id] = _Intervention(
             event.programme, event.agency, event.strategy, event.value_idr, planned=included
         )
         facts.dated |= included
+    elif not included:
+        return
+    elif kind == "IdentificationCorrected":
+        if "address" in event.changes:
+            facts.village = event.changes["address"]["village_code"]
+        facts.head_name = event.changes.get("head_name", facts.head_name)
+    elif kind == "MemberDetailsCorrected":
+        if event.nik == facts.head_nik:
+            facts.head_name = event.changes.get("name", facts.head_name)
+            facts.head_nik = event.changes.get("nik", facts.head_nik)
+    elif kind == "KKChanged":
+        facts.kk_number = event.new_kk_number
     elif kind == "InterventionCancelled":
-        if view.recorded(event):
-            facts.interventions[event.intervention_id].cancelled = True
+        facts.interventions[event.intervention_id].cancelled = True
     elif kind == "Reopened":
-        if view.recorded(event) and facts.status == CLOSED:
+        if facts.status == CLOSED:
             facts.status = facts.status_before_closure
     else:
-        _apply_dated(facts, event, kind, view)
+        _apply_dated(facts, kind, event)
 
 
-def _apply_dated(facts: _Facts, event: Any, kind: str, view: _View) -> None:
-    business = getattr(event, "effective_on", None) or getattr(event, "delivered_on", None) \
-        or getattr(event, "left_on", None) or getattr(event, "joined_on", None)
-    if not view.on(event, business):
-        return
+def _apply_dated(facts: _Facts, kind: str, event: Any) -> None:
     facts.dated = True
     if kind == "Categorised":
         facts.categorisations.append((event.effective_on, event.originator_version, event.category))
@@ -289,7 +291,7 @@ class BitemporalReports:
                 ids: dict = {}  # stored id -> canonical id text, once per household
                 for _nid, raw, version, topic, state in reader.notifications(TOPICS):
                     oid = ids.get(raw) or ids.setdefault(raw, reader.canonical_id(raw))
-                    yield KINDS[topic], oid, _StoredEvent(json.loads(bytes(state).decode()), version)
+                    yield KINDS[topic], oid, _StoredEvent(_decode(bytes(state).decode())[0], version)
             return
         start = 1
         while True:
@@ -302,11 +304,13 @@ class BitemporalReports:
             start = page[-1].id + 1
 
     def _replay(self, cutoff: datetime, bases: list[str]) -> dict[str, dict[Any, _Facts]]:
-        views = [(_View(cutoff, basis), defaultdict(_Facts)) for basis in bases]
+        day = cutoff.astimezone(WIB).date()
+        views = [(basis == RECORDED, defaultdict(_Facts)) for basis in bases]
         for kind, key, event in self._events():
-            for view, facts in views:
-                _apply(facts[key], kind, event, view)
-        return {view.basis: facts for view, facts in views}
+            recorded, effective = _inclusions(kind, event, cutoff, day)
+            for as_recorded, facts in views:
+                _apply(facts[key], kind, event, recorded if as_recorded else effective, recorded)
+        return {basis: facts for basis, (_, facts) in zip(bases, views)}
 
     def _summarise(
         self, actor: Actor, facts: dict[Any, _Facts], cutoff: datetime, basis: str,
