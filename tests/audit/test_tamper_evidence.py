@@ -236,3 +236,23 @@ def test_a_verification_that_seals_reports_the_same_seals_as_the_next_verificati
     assert sealing.seals_checked == 2
     for field in ("seals_checked", "sealed_through", "sealed_through_id", "last_seal_hash", "unsealed_events"):
         assert getattr(sealing, field) == getattr(after, field), field
+
+
+def test_concurrent_writers_leave_every_chain_intact(store, clock):
+    """Writers racing on one household and on others: the store's own serialisation
+    (the version key, SQLite's one writer, PostgreSQL's table lock) keeps links in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    households = store.households
+    shared = register(households, 1)
+    others = [register(households, n) for n in range(2, 6)]
+
+    def write(n: int) -> None:
+        categorise(households, shared, desil=1 + n % 10)
+        categorise(households, others[n % len(others)], desil=1 + n % 10)
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(write, range(24)))
+    result = verify(store.households, clock.now())
+    assert result.ok, result.problems[:3]
+    assert result.events_checked == 10 + 48
