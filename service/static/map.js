@@ -64,7 +64,7 @@
       });
       element.setAttribute("data-points", String(data.points.length));
       if (bounds.length) {
-        map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 });
+        map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14, animate: false });
         say(data.truncated ? "truncated" : "count", data.points.length);
       } else {
         say("none");

@@ -12,20 +12,21 @@ import os
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
+from service.access import ADMIN, AUDITOR
 from service.api import API_PREFIX
 from service.web import audit, auth, commands, dashboard, exports, filters, households, maps, visits
 from service.web.errors import init_error_pages
-from service.web.forms import LanguageForm
 from service.web.i18n import init_i18n
+from service.web.i18n import lazy_gettext as _l
 from service.web.labels import label
 from service.web.support import has_visits, may_register
 
 DEFAULT_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 PUBLIC_ENDPOINTS = {"web.auth.login", "web.auth.language"}
+AUDIT_ROLES = (AUDITOR, ADMIN)
 
 
 def _nav_items() -> list[dict]:
@@ -40,6 +41,8 @@ def _nav_items() -> list[dict]:
     if has_visits(actor):
         items.append(("web.visits.index", _l("My visits")))
     items.append(("web.exports.index", _l("Exports")))
+    if actor.role in AUDIT_ROLES:
+        items.append(("web.audit.index", _l("Audit")))
     current = request.endpoint or ""
     return [
         {"url": url_for(endpoint), "label": text, "active": current.startswith(endpoint.rsplit(".", 1)[0])}
@@ -115,6 +118,5 @@ def init_web(app: Flask) -> None:
     def _layout():
         return {
             "nav_items": _nav_items(),
-            "language_form": LanguageForm(formdata=None),
             "may_register": current_user.is_authenticated and may_register(current_user.actor),
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,6 +17,7 @@ from flask_limiter.util import get_remote_address
 from service.access import Actor
 from service.web.forms import LanguageForm, LoginForm
 from service.web.i18n import SESSION_KEY, remember_language
+from service.web.i18n import gettext as _
 from service.web.support import konvergen, signed_in_actor
 
 bp = Blueprint("auth", __name__)

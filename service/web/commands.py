@@ -19,7 +19,6 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from domain.errors import DomainError, InvalidValue
 from domain.household import CATEGORIES, CLOSURE_REASONS, DEPARTURE_REASONS, HEAD, KK_CHANGE_REASONS, SOURCES
@@ -31,6 +30,7 @@ from service.errors import Forbidden, VersionConflict
 from service.households import Households
 from service.web import forms as f
 from service.web.households import reference_names, village_choices
+from service.web.i18n import lazy_gettext as _l
 from service.web.labels import choices
 from service.web.messages import error_message
 from service.web.support import current_actor, konvergen, may_change, may_record_intervention

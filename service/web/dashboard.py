@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import gettext as _
 
 from domain.household import CATEGORIES
 from service.web import read_models
-from service.web.charts import ALERT_COLOUR, CATEGORY_COLOURS, SECOND_COLOUR, bar_chart, category_order, column_chart, stacked_chart
+from service.web.charts import (
+    ALERT_COLOUR,
+    CATEGORY_COLOURS,
+    SECOND_COLOUR,
+    bar_chart,
+    category_order,
+    column_chart,
+    stacked_chart,
+)
 from service.web.filters import AreaFilter, area_filter
+from service.web.fragments import projections_position, rendered
+from service.web.i18n import gettext as _
 from service.web.i18n import long_date
 from service.web.labels import CATEGORY, label
 from service.web.support import current_actor, konvergen
@@ -37,8 +46,8 @@ def headline(summary: dict, overdue: int) -> list[dict]:
     return [
         {"key": "extreme_households", "label": _("Extremely poor households"), "value": extreme_households,
          "note": _("active, categorised miskin ekstrem now")},
-        {"key": "extreme_persons", "label": _("Persons in them"), "value": extreme["persons"],
-         "note": _("members of households categorised miskin ekstrem")},
+        {"key": "extreme_persons", "label": _("Persons categorised extremely poor"), "value": extreme["persons"],
+         "note": _("members of households categorised miskin ekstrem, graduated ones included")},
         {"key": "reached", "label": _("Reached by at least one agency"), "value": reached,
          "note": _("extremely poor households with a delivered intervention")},
         {"key": "unreached", "label": _("Reached by no agency"), "value": reach.get("0", 0),
@@ -112,15 +121,20 @@ def index():
     actor = current_actor()
     form: AreaFilter = area_filter()
     filters = form.values()
+    key = (read_models.scope_of(actor), tuple(sorted(filters.items())), projections_position())
+    body = rendered("dashboard", key, lambda: _body(actor, filters))
+    if request.headers.get("HX-Target") == "dashboard-body":
+        return body
+    return render_template("dashboard/index.html", form=form, body=body, today=long_date(konvergen().clock.today()))
+
+
+def _body(actor, filters: dict) -> str:
     summary = read_models.summary(actor, **filters)
-    context = {
-        "form": form,
-        "filters": filters,
-        "summary": summary,
-        "figures": headline(summary, read_models.overdue_count(actor, **filters)),
-        "charts": charts(summary, filters),
-        "today": long_date(konvergen().clock.today()),
-        "area_level": "village" if filters else "kecamatan",
-    }
-    template = "dashboard/_body.html" if request.headers.get("HX-Target") == "dashboard-body" else "dashboard/index.html"
-    return render_template(template, **context)
+    return render_template(
+        "dashboard/_body.html",
+        filters=filters,
+        summary=summary,
+        figures=headline(summary, read_models.overdue_count(actor, **filters)),
+        charts=charts(summary, filters),
+        area_level="village" if filters else "kecamatan",
+    )

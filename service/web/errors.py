@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -19,6 +18,7 @@ from domain.errors import DomainError
 from service.api import API_PREFIX
 from service.api.errors import status_for
 from service.errors import HouseholdNotFound
+from service.web.i18n import lazy_gettext as _l
 from service.web.messages import error_message
 
 log = logging.getLogger(__name__)

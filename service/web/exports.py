@@ -13,12 +13,12 @@ from datetime import date, datetime
 from typing import Callable, Iterable, Iterator
 
 from flask import Blueprint, Response, abort, render_template, stream_with_context
-from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from domain.household import CATEGORIES
 from service.web import read_models
 from service.web.filters import AreaFilter, HouseholdFilter, area_filter
+from service.web.i18n import gettext as _
 from service.web.labels import label
 from service.web.support import current_actor, display_names, konvergen
 

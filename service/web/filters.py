@@ -7,13 +7,13 @@ only narrow the reader's scope, never widen it (the read models apply the scope 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SearchField
 
 from domain.household import CATEGORIES
 from service.access import Actor
 from service.web.forms import ChoiceInput
+from service.web.i18n import lazy_gettext as _l
 from service.web.labels import choices
 from service.web.support import current_actor, konvergen
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,7 +17,6 @@ from wtforms import (
     Field,
     FloatField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -29,6 +27,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from domain.errors import InvalidValue
+from service.web.i18n import lazy_gettext as _l
 from service.web.messages import translate_reason
 
 REQUIRED = _l("This field is required.")

@@ -11,7 +11,6 @@ from collections import defaultdict
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from domain.errors import DomainError, DuplicateKK, InvalidValue
@@ -21,6 +20,8 @@ from service.errors import Forbidden, HouseholdNotFound
 from service.web import read_models
 from service.web.filters import HouseholdFilter, area_filter
 from service.web.forms import RegisterForm, attach_domain_error
+from service.web.fragments import projections_position, rendered
+from service.web.i18n import gettext as _
 from service.web.messages import error_message
 from service.web.support import (
     current_actor,
@@ -103,16 +104,17 @@ def index():
     actor = current_actor()
     form = area_filter(HouseholdFilter)
     filters = form.values()
-    page = read_models.households(actor, cursor=request.args.get("cursor") or None, **filters)
-    template = "households/_results.html" if request.headers.get("HX-Target") == "results" else "households/index.html"
-    return render_template(
-        template,
-        form=form,
-        page=page,
-        filters=filters,
-        first_page=not request.args.get("cursor"),
-        query_args={k: v for k, v in request.args.items() if k != "cursor"},
-    )
+    cursor = request.args.get("cursor") or None
+    key = (read_models.scope_of(actor), tuple(sorted(filters.items())), cursor, projections_position())
+    results = rendered("household-list", key, lambda: render_template(
+        "households/_results.html",
+        page=read_models.households(actor, cursor=cursor, **filters),
+        first_page=cursor is None,
+        query_args=filters,
+    ))
+    if request.headers.get("HX-Target") == "results":
+        return results
+    return render_template("households/index.html", form=form, results=results, query_args=filters)
 
 
 @bp.route("/<household_id>")
@@ -120,24 +122,33 @@ def show(household_id: str):
     k = konvergen()
     actor = current_actor()
     household = k.households.get_household(actor, household_id)
-    history = k.households.history(actor, household_id)
-    names = reference_names()
     village = household["address"]["village_code"]
-    agency_ok = {
+    can_change = may_change(actor, village)
+    can_plan = may_record_intervention(actor, village)
+    can_act_on = {
         item["id"]: may_record_intervention(actor, village, item["agency"]) for item in household["interventions"]
     }
+    allowed = (can_change, can_plan, tuple(sorted(i for i, ok in can_act_on.items() if ok)))
+    case_file = rendered("case-file", (household["id"], household["version"], allowed), lambda: _case_file(
+        household, can_change=can_change, can_plan=can_plan, can_act_on=can_act_on))
+    return render_template("households/show.html", household=household, case_file=case_file)
+
+
+def _case_file(household: dict, **allowed) -> str:
+    """Everything about one household at one version: rendered once per version."""
+    k = konvergen()
+    names = reference_names()
+    history = k.households.history(current_actor(), household["id"])
     return render_template(
-        "households/show.html",
+        "households/_case_file.html",
         household=household,
         names=names,
         interventions=_group_interventions(household, names),
         follow_ups=_follow_ups(household, k.clock.today()),
         categorisations=sorted(household["categorisations"], key=lambda c: (c["effective_on"], c["version"]), reverse=True),
         timeline=timeline(history, names),
-        can_change=may_change(actor, village),
-        can_plan=may_record_intervention(actor, village),
-        can_act_on=agency_ok,
         closed=household["status"] == "closed",
+        **allowed,
     )
 
 

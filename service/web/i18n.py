@@ -12,8 +12,9 @@ from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
 
-from flask import Flask, g, session
+from flask import Flask, g, has_request_context, session
 from flask_babel import Babel, format_date, format_decimal, get_locale, get_translations, refresh
+from flask_babel.speaklater import LazyString
 
 from service.clock import WIB
 
@@ -39,6 +40,17 @@ def remember_language(language: str) -> str:
 
 TRANSLATIONS_KEY = "_konvergen_translations"
 LANGUAGE_KEY = "_konvergen_language"
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's gettext, through the request's cached catalogue."""
+    translated = request_translations().ugettext(string) if has_request_context() else string
+    return translated % variables if variables else translated
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Translated when shown (form labels, choices, messages defined at import time)."""
+    return LazyString(gettext, string, **variables)
 
 
 def request_translations():

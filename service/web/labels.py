@@ -7,10 +7,10 @@ user's language. An unknown code is shown as it is rather than hidden.
 from __future__ import annotations
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 
 from domain.household import CATEGORIES, CLOSURE_REASONS, DEPARTURE_REASONS, KK_CHANGE_REASONS, SOURCES
 from domain.identity import RELATIONSHIPS
+from service.web.i18n import lazy_gettext as _l
 
 CATEGORY = {
     "miskin_ekstrem": _l("Extremely poor"),

@@ -19,7 +19,7 @@ from service.web.support import current_actor
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 
-MAX_POINTS = 30000
+MAX_POINTS = 500  # see read_models.map_points: one household load per point, for now
 
 
 @bp.route("/")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from domain.errors import DomainError, DuplicateKK, InvalidValue
+from service.web.i18n import gettext as _
+from service.web.i18n import lazy_gettext as _l
 from service.web.i18n import long_date
 
 # (pattern over the English reason, translated template with the pattern's groups)

@@ -85,5 +85,20 @@ def all_follow_ups(actor: Actor, *, status: str = "open", **filters) -> Iterator
 
 
 def map_points(actor: Actor, *, limit: int, **filters) -> dict:
-    """Households with coordinates: ``{"items": [{id, lat, lon, category, head_name}], "truncated"}``."""
-    return _views().map_points(actor, limit=limit, **filters)
+    """Households with coordinates: ``{"items": [{id, lat, lon, category, head_name}], "truncated"}``.
+
+    The register projection keeps no coordinates, so this reads each listed household
+    through the ``get_household`` use case (scope included): correct, but one load per
+    point, hence the low ``limit``. It belongs in the projections as a query over
+    stored coordinates; then the map can show a whole kabupaten at once.
+    """
+    households = konvergen().households
+    items: list[dict] = []
+    for row in all_households(actor, **filters):
+        if len(items) >= limit:
+            return {"items": items, "truncated": True}
+        location = households.get_household(actor, row["id"])["location"]
+        if location:
+            items.append({"id": row["id"], "lat": location["lat"], "lon": location["lon"],
+                          "category": row["category"], "head_name": row["head_name"]})
+    return {"items": items, "truncated": False}

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 
+from service.web.i18n import gettext as _
 from service.web.i18n import long_date, rupiah
 from service.web.labels import label
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import islice
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from service.access import ADMIN, SUPERVISOR
 from service.errors import Forbidden
@@ -66,5 +66,4 @@ def index():
         mine=_my_visits(actor),
         area=area,
         today=konvergen().clock.today(),
-        tab=request.args.get("tab", "mine"),
     )

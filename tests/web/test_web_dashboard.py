@@ -87,3 +87,26 @@ def test_the_dashboard_in_english(web, area):
     browser.post("/language", {"language": "en", "next": "/"})
     page = text(browser.get("/"))
     assert "Extremely poor households" in page and "Graduations by month" in page and "Oct 2026" in page
+
+
+def test_the_figures_move_as_soon_as_a_delivery_is_recorded(web, area, konvergen, people):
+    browser = web("admin")
+    before = figures(text(browser.get("/")))
+    _reached, unreached, _graduated = area
+    result = konvergen.households.plan_intervention(people["admin"], unreached, programme="bpnt", agency="dinsos",
+                                                    planned_on=TODAY, delivered_on=TODAY)
+    konvergen.wait_for(result["position"])
+    after = figures(text(browser.get("/")))
+    assert after["reached"] == before["reached"] + 1 and after["unreached"] == before["unreached"] - 1
+
+
+def test_the_pages_are_the_same_with_the_fragment_cache_switched_off(konvergen, people, projections, area):
+    from service.app import create_app
+    from web_helpers import TEST_CONFIG, WebClient
+
+    pages = []
+    for cached in (True, False):
+        browser = WebClient(create_app(konvergen, {**TEST_CONFIG, "KONVERGEN_FRAGMENT_CACHE": cached}).test_client())
+        browser.login("admin")
+        pages.append(figures(text(browser.get("/"))))
+    assert pages[0] == pages[1]

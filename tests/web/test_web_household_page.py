@@ -110,3 +110,20 @@ def test_a_supervisor_reads_the_households_of_their_kecamatan(web, household):
 def test_an_id_that_is_not_a_household_is_not_found(web):
     assert web("admin").get("/households/not-a-uuid").status_code == 404
     assert web("admin").get("/households/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_change_by_someone_else_shows_at_once_although_pages_are_kept_rendered(web, konvergen, people, household):
+    browser = web("asep")
+    assert "hasil musdes" not in text(browser.get(f"/households/{household}"))
+    assert "hasil musdes" not in text(browser.get(f"/households/{household}"))  # now served from the cache
+    konvergen.households.categorise(people["admin"], household, category="rentan", desil=4,
+                                    source="village_deliberation", effective_on=TODAY, reason="hasil musdes")
+    assert "hasil musdes" in text(browser.get(f"/households/{household}"))
+
+
+def test_the_kept_case_file_follows_the_readers_permissions_and_language(web, household):
+    assert "Kategorikan" in text(web("asep").get(f"/households/{household}"))
+    auditor = web("inspektur")
+    assert "Kategorikan" not in text(auditor.get(f"/households/{household}"))
+    auditor.post("/language", {"language": "en", "next": "/"})
+    assert "Members" in text(auditor.get(f"/households/{household}"))

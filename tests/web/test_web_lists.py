@@ -96,3 +96,21 @@ def test_the_village_choices_follow_the_kecamatan_and_the_readers_area(web):
     page = text(web("admin").get(f"/filters/villages?kecamatan={CILEUNYI}"))
     assert "Cileunyi Kulon" in page and "Padasuka" not in page
     assert "Padasuka" not in text(web("asep").get("/filters/villages?kecamatan=32.04.06"))
+
+
+def test_the_map_points_are_the_households_with_coordinates_in_view_coloured_by_category(web, households, konvergen, people):
+    konvergen.households.correct_identification(people["admin"], households["Euis Hidayat"], clear_location=True, reason="salah titik")
+    browser = web("asep")
+    page = text(browser.get("/map/"))
+    assert 'data-points-url="/map/points.json' in page and "leaflet.js" in page
+    data = browser.get("/map/points.json?category=").get_json()
+    assert [p[4] for p in data["points"]] == ["Ujang Supriatna"]  # Euis has no point now; Cecep is Dedi's
+    lat, lon, colour_index, household_id, _name = data["points"][0]
+    assert (lat, lon) == (-6.93, 107.75) and household_id == households["Ujang Supriatna"]
+    assert data["colours"][colour_index] == "#b3261e"  # miskin ekstrem
+    assert data["truncated"] is False and data["household_url"] == "/households/HOUSEHOLD_ID"
+
+
+def test_the_map_points_follow_the_filters(web, households):
+    data = web("admin").get("/map/points.json?kecamatan=32.04.06").get_json()
+    assert [p[4] for p in data["points"]] == ["Cecep Permana"]
