@@ -14,6 +14,10 @@
    short warm-up and in ``--rounds`` slices alternating with /api/v1/health, so both
    see the same machine. Requests/s, p50 and p99 of each, and the ratio page/health.
 
+The web UI keeps rendered page parts until what they show changes (service/web/
+fragments.py); a read-only load loop hits them. ``--no-fragment-cache`` measures every
+page rendered from scratch, as after each write.
+
 Goals (issue 4): household page and list >= 0.3x health, dashboard >= 0.2x.
 """
 
@@ -218,6 +222,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternations of page and health per page")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
+    parser.add_argument("--no-fragment-cache", action="store_true",
+                        help="render every page part on every request (KONVERGEN_FRAGMENT_CACHE=0)")
     args = parser.parse_args()
 
     data = args.data / f"households-{args.households}"
@@ -227,6 +233,7 @@ def main() -> None:
         "KONVERGEN_INSTANCE_PATH": str(data),
         "KONVERGEN_SECRET_KEY": "bench-only-secret",
         "KONVERGEN_PROJECTIONS": "worker",  # the web workers only read; nothing to project
+        "KONVERGEN_FRAGMENT_CACHE": "0" if args.no_fragment_cache else "1",
     }
     prepare_data(data, args.households, env)
     port = free_port()
@@ -235,7 +242,9 @@ def main() -> None:
         session = Session(port)
         session.sign_in()
         households = household_paths(session)
-        print(f"\ngunicorn: 2 workers x {args.threads} threads, SQLite, {args.households:,} households; "
+        cache = "off" if args.no_fragment_cache else "on"
+        print(f"\ngunicorn: 2 workers x {args.threads} threads, SQLite, {args.households:,} households, "
+              f"fragment cache {cache}; "
               f"{args.clients} clients; per page {args.rounds} rounds of {args.seconds / args.rounds:.1f} s "
               f"of the page and {args.seconds / args.rounds:.1f} s of /api/v1/health")
         results = {

@@ -64,6 +64,7 @@ ENVIRONMENT_SETTINGS = {
     "KONVERGEN_MAP_TILES": ("KONVERGEN_MAP_TILES", DEFAULT_TILES),  # "" = no background map
     "KONVERGEN_LOGIN_RATE_LIMIT": ("KONVERGEN_LOGIN_RATE_LIMIT", auth.DEFAULT_LOGIN_LIMIT),
     "RATELIMIT_STORAGE_URI": ("KONVERGEN_RATELIMIT_STORAGE_URI", "memory://"),  # e.g. redis://... for many workers
+    "KONVERGEN_FRAGMENT_CACHE": ("KONVERGEN_FRAGMENT_CACHE", "1"),  # 0: render every page part every time
 }
 
 
