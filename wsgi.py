@@ -1,5 +1,10 @@
-"""WSGI entry point: `gunicorn wsgi:app` serves Konvergen on KONVERGEN_DATABASE_URL."""
+"""WSGI entry point: `gunicorn wsgi:app` serves Konvergen on KONVERGEN_DATABASE_URL.
 
-from service.app import create_app
+The same process set-up as `konvergen serve`. With several web workers on PostgreSQL,
+set KONVERGEN_PROJECTIONS=worker and KONVERGEN_SCHEDULER=off and run
+`konvergen projections run` and `konvergen scheduler run` as processes of their own.
+"""
 
-app = create_app()
+from service.cli.serve import build_app
+
+app = build_app()

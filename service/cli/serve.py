@@ -9,14 +9,22 @@ give the concurrency; the event store's optimistic concurrency keeps them honest
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from projections.runner import start_projections
 from service.app import create_app
 from service.cli.context import open_konvergen, shown_url
 from service.container import Konvergen
+from service.scheduler import SchedulerConfigError, load_config, start_scheduler
 from service.storage import database_url_from_env
+
+# "embedded" runs the reminder scheduler inside `serve`; "off" when `konvergen scheduler
+# run` is its own process beside several web workers (production on PostgreSQL).
+SCHEDULER_ENV = "KONVERGEN_SCHEDULER"
 
 
 # gunicorn 25.1+ opens a control socket at one fixed path per user by default; two servers
@@ -30,13 +38,24 @@ def build_app() -> Flask:
     Whatever runs in the background of a serving process starts here, once.
     """
     konvergen = Konvergen()
-    return create_app(konvergen)
+    try:
+        start_projections(konvergen)  # KONVERGEN_PROJECTIONS=embedded (default) or worker
+        app = create_app(konvergen)
+        if os.environ.get(SCHEDULER_ENV, "embedded").strip().lower() == "embedded":
+            app.extensions["konvergen_scheduler"] = start_scheduler(konvergen)
+    except BaseException:
+        konvergen.close()
+        raise
+    return app
 
 
 def _close_konvergen(_server, worker) -> None:
     """gunicorn's worker_exit hook: stop background work and release the database."""
     app = getattr(worker, "wsgi", None)
     konvergen = app.extensions.get("konvergen") if isinstance(app, Flask) else None
+    scheduler = app.extensions.get("konvergen_scheduler") if isinstance(app, Flask) else None
+    if scheduler is not None:
+        scheduler.stop()
     if konvergen is not None:
         konvergen.close()
 
@@ -68,6 +87,10 @@ def serve(host: str, port: int, threads: int) -> None:
     # starts; closed again so the worker process opens its own connections.
     with open_konvergen():
         pass
+    try:
+        load_config()
+    except SchedulerConfigError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"Konvergen on http://{host}:{port}/ (database {shown_url(database_url_from_env())})")
     KonvergenServer(
         {
