@@ -81,7 +81,14 @@ class _Range:
     result: Verification
     missing: int = 0
     firsts: dict = field(default_factory=dict)  # oid -> (version, prev_hash, nid) of its first row here
-    lasts: dict = field(default_factory=dict)  # oid -> (version, link) of its last row here
+    # oid -> link and version of its last row here: two dicts of strings and numbers rather
+    # than a tuple per event, which the garbage collector would have to walk at a million.
+    last_links: dict = field(default_factory=dict)
+    last_versions: dict = field(default_factory=dict)
+
+    def last(self, oid: str) -> tuple[int, str] | None:
+        link = self.last_links.get(oid)
+        return None if link is None else (self.last_versions[oid], link)
 
 
 # -- one range -------------------------------------------------------------------------
@@ -154,8 +161,8 @@ _NO_SEAL = float("inf")
 
 def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], prev_seal_hash: str) -> _Range:
     found = _Range(Verification())
-    result, firsts, lasts = found.result, found.firsts, found.lasts
-    last_get = lasts.get
+    result, firsts, last_links, last_versions = found.result, found.firsts, found.last_links, found.last_versions
+    last_get = last_links.get
     hash_of = sha256
     canonical = reader.canonical_id
     canonicals: dict = {}  # the stored id -> its canonical text, once per household
@@ -174,12 +181,13 @@ def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], 
                 if oid is None:
                     oid = canonicals[e_oid] = canonical(e_oid)
                 previous = last_get(oid)
-                prev = prev_stored if previous is None else previous[1]
+                prev = prev_stored if previous is None else previous
                 content = hash_of(e_state).hexdigest()
                 if hash_of(f"{prev}\n{oid}\n{e_version}\n{e_topic}\n{content}".encode()).hexdigest() == link:
                     if previous is None:
                         firsts[oid] = (e_version, prev_stored, nid)
-                    lasts[oid] = (e_version, link)
+                    last_links[oid] = link
+                    last_versions[oid] = e_version
                     continue
             else:
                 found.missing += 1
@@ -197,14 +205,15 @@ def _diagnose(reader: ChainReader, found: _Range, row: tuple, e_oid, e_version, 
     where = f"household {oid} version {version} (notification {nid})"
     if link_hash(prev, oid, version, topic, content) != link:
         result.add(Problem("link_altered", f"{where}: its chain row was altered", oid, version, nid))
-    previous = found.lasts.get(oid)
+    previous = found.last(oid)
     if previous is None:
         found.firsts[oid] = (version, prev, nid)  # linked to earlier ranges when stitching
     else:
         linkage = _linkage_problem(where, oid, version, prev, nid, previous)
         if linkage:
             result.add(linkage)
-    found.lasts[oid] = (version, link)
+    found.last_links[oid] = link
+    found.last_versions[oid] = version
     if e_state is None:
         result.add(Problem("missing_event", f"{where}: the event is missing from the event store", oid, version, nid))
     elif e_oid != oid or e_version != version:
@@ -329,7 +338,7 @@ def _stitch(reader: ChainReader, ranges: list[_Range], top: int, now: datetime) 
             problem = _linkage_problem(where, oid, version, prev, nid, households.get(oid))
             if problem:
                 result.add(problem)
-        households.update(found.lasts)
+        households.update((oid, (found.last_versions[oid], link)) for oid, link in found.last_links.items())
     result.households_checked = len(households)
     result.backfilled_links = reader.count_backfilled()
     # Unchained: events in the checked range that no chain row matched, and any later ones.
