@@ -13,7 +13,7 @@ from domain.household import CATEGORIES
 
 CATEGORY_COLOURS = {
     "miskin_ekstrem": "#b3261e",
-    "miskin": "#c25e00",
+    "miskin": "#a84f00",
     "rentan": "#8a6d00",
     "tidak_miskin": "#2e7d32",
     None: "#6b7680",

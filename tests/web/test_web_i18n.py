@@ -122,3 +122,11 @@ def test_the_compiled_catalogue_is_up_to_date_with_the_po_file(tmp_path):
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-i", str(CATALOG), "-o", str(out)],
                    check=True, capture_output=True)
     assert out.read_bytes() == (CATALOG.parent / "messages.mo").read_bytes()
+
+
+def test_a_language_switch_without_the_csrf_token_is_refused_and_changes_nothing(web, konvergen):
+    browser = web("asep")
+    response = browser.post("/language", {"language": "en", "next": "/"}, csrf=False)
+    assert response.status_code == 400
+    assert konvergen.users.language("asep") == "id"
+    assert '<html lang="id">' in text(browser.get("/"))
