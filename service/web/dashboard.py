@@ -81,7 +81,8 @@ def charts(summary: dict, filters: dict) -> dict:
     )
 
     reach = summary["convergence"]["reached_by_agencies"]
-    buckets = [(_("%(n)s agencies", n=bucket), reach.get(bucket, 0)) for bucket in ("0", "1", "2", "3+")]
+    bucket_names = {"0": _("No agency"), "1": _("1 agency"), "2": _("2 agencies"), "3+": _("3 or more agencies")}
+    buckets = [(bucket_names[bucket], reach.get(bucket, 0)) for bucket in ("0", "1", "2", "3+")]
     convergence = bar_chart(buckets, colours={buckets[0][0]: ALERT_COLOUR})  # reached by none stands out
 
     delivered_by_programme: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # delivered, planned, value
