@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from domain.household import Household  # noqa: E402
 from domain.kk_index import KKIndex  # noqa: E402
-from projections.engine import REBUILD_BATCH_SIZE  # noqa: E402
 from projections.read_models import ReadModels  # noqa: E402
 from projections.runner import build_engine  # noqa: E402
 from service.access import Actor  # noqa: E402
@@ -127,7 +126,8 @@ def generate(konvergen: Konvergen, households: int, seed: int, batch: int = 500)
     return konvergen.households.recorder.max_notification_id() or 0
 
 
-def raw_read(konvergen: Konvergen, batch: int = REBUILD_BATCH_SIZE) -> tuple[int, float]:
+def raw_read(konvergen: Konvergen, batch: int = 5000) -> tuple[int, float]:
+    """Every notification read and decoded into a domain event, nothing else."""
     recorder, mapper = konvergen.households.recorder, konvergen.households.mapper
     position, count = 0, 0
     started = time.perf_counter()
@@ -140,6 +140,13 @@ def raw_read(konvergen: Konvergen, batch: int = REBUILD_BATCH_SIZE) -> tuple[int
         count += len(notifications)
         position = notifications[-1].id
     return count, time.perf_counter() - started
+
+
+def timed(call) -> tuple:
+    """(result, wall seconds, process CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def latency(call, repeat: int) -> tuple[float, float]:
@@ -172,17 +179,22 @@ def main() -> None:
     print(f"log: {head:,} notifications for {args.households:,} households on SQLite "
           f"({time.perf_counter() - started:.1f} s to generate)")
 
-    count, seconds = raw_read(konvergen)
-    raw_rate = count / seconds
-    print(f"(a) read + decode the notification log: {count:,} in {seconds:.2f} s = {raw_rate:,.0f} events/s")
+    # Best of two runs each: this machine is shared, and a run can lose seconds to
+    # another process's disk or CPU; process CPU time is printed too for that reason.
+    raw_runs = [timed(lambda: raw_read(konvergen)) for _ in range(2)]
+    (count, _), raw_wall, raw_cpu = min(raw_runs, key=lambda run: run[1])
+    raw_rate = count / raw_wall
+    print(f"(a) read + decode the notification log: {count:,} in {raw_wall:.2f} s = {raw_rate:,.0f} events/s "
+          f"(cpu {raw_cpu:.2f} s)")
 
     engine = build_engine(konvergen)
-    started = time.perf_counter()
-    engine.rebuild()
-    seconds = time.perf_counter() - started
-    rebuild_rate = head / seconds
-    print(f"(b) rebuild of all {len(engine.projections)} views: {head:,} in {seconds:.2f} s = {rebuild_rate:,.0f} events/s")
-    print(f"rebuild / raw read: {rebuild_rate / raw_rate:.2f}x (goal >= 0.30x)")
+    rebuild_runs = [timed(engine.rebuild) for _ in range(2)]
+    _, rebuild_wall, rebuild_cpu = min(rebuild_runs, key=lambda run: run[1])
+    rebuild_rate = head / rebuild_wall
+    print(f"(b) rebuild of all {len(engine.projections)} views: {head:,} in {rebuild_wall:.2f} s = "
+          f"{rebuild_rate:,.0f} events/s (cpu {rebuild_cpu:.2f} s; runs {', '.join(f'{r[1]:.1f} s' for r in rebuild_runs)})")
+    print(f"rebuild / raw read: {rebuild_rate / raw_rate:.2f}x wall clock, {raw_cpu / rebuild_cpu:.2f}x cpu time "
+          f"(goal >= 0.30x)")
 
     clock.move_to(QUERIED_AT)
     views = ReadModels(konvergen)

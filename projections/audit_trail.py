@@ -24,14 +24,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    insert,
     select,
 )
 
 from domain.household import Household
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
-from projections.sql import RowSet, as_utc, decode_cursor, encode_cursor, execute_many, metadata, scope_clause
+from projections.sql import Inserts, RowSet, Staged, as_utc, decode_cursor, encode_cursor, metadata, scope_clause
 from service.access import ReadScope
 
 SUMMARY_LENGTH = 240
@@ -89,10 +88,12 @@ class AuditTrail(Projection):
     version = 1
     tables = (audit_households, audit_events)
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> None:
+    def stage(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> Staged:
         households = RowSet(audit_households, ["household_id"])
         households.load(conn, {household_id for _, household_id, _ in events})
-        rows = []
+        rows_get = households.rows.get
+        trail = Inserts(audit_events)
+        rows = trail.rows
         for position, household_id, event in events:
             kind = type(event)
             if kind is Household.Registered:
@@ -107,7 +108,7 @@ class AuditTrail(Projection):
                     }
                 )
             else:
-                household = households.get(household_id)
+                household = rows_get(household_id)
                 if household is None:
                     raise LookupError(f"{kind.__name__} for household {household_id} before its registration")
             labels = household["interventions"]
@@ -133,8 +134,7 @@ class AuditTrail(Projection):
             )
             if kind is Household.KKChanged:
                 household["kk_number"] = event.new_kk_number
-        households.flush(conn)
-        execute_many(conn, ("insert", audit_events.name), lambda: insert(audit_events), rows)
+        return Staged(households, trail)
 
 
 def _rupiah(value: int | None) -> str:

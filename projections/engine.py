@@ -1,12 +1,14 @@
 """The projection engine: pull-based catch-up from the notification log, exactly once.
 
 Each step reads a batch of notifications after a projection's recorded position,
-applies the household events among them and moves the position, all in ONE
-transaction of the read-model database: a crash or a failing handler rolls the whole
-batch back, so no event is applied twice or skipped. The position row is locked at
-the start of the step (``SELECT ... FOR UPDATE``; SQLite's BEGIN IMMEDIATE), so two
-runners (a web worker's thread and ``konvergen projections run``) never apply the same
-batch: the second sees the position moved and reads again.
+stages the household events among them (reads the state they change, runs the
+handlers) and then, in ONE transaction of the read-model database, locks the position
+row (``SELECT ... FOR UPDATE``; SQLite's BEGIN IMMEDIATE), checks nobody moved it,
+writes the staged changes and moves the position. A crash or a failing handler leaves
+the batch unwritten, so no event is applied twice or skipped; two runners (a web
+worker's thread and ``konvergen projections run``) never apply the same batch: the
+second sees the position moved and reads again. The write lock is held for the
+writes only, so on SQLite commands wait for a flush at most.
 
 Projections at the same position are stepped together, so an event is decoded once
 for all of them. A projection whose code version differs from the one its tables
@@ -16,9 +18,9 @@ were built with is *stale*: ``prepare`` drops its tables and replays it from zer
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Iterable, Sequence
+from typing import Callable, ClassVar, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -38,8 +40,8 @@ from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from domain.errors import InvalidValue
 from domain.reference import RegionCatalogue
-from projections.log import Batch, NotificationLog
-from projections.sql import as_utc, bulk_connection, metadata, quiet_gc, upsert_for, write_transaction
+from projections.log import Batch, NotificationLog, ReadAhead
+from projections.sql import Staged, as_utc, bulk_connection, metadata, quiet_gc, upsert_for, write_transaction
 from service.clock import Clock
 
 tracking = Table(
@@ -55,7 +57,7 @@ tracking = Table(
 
 _CODE_VERSIONS: dict[type, tuple] = {}
 DEFAULT_BATCH_SIZE = 1000
-REBUILD_BATCH_SIZE = 20000
+REBUILD_BATCH_SIZE = 50000  # a replay's write lock is held for the flush only
 BUILDING = "+building"  # version suffix while a rebuild has not finished
 
 
@@ -63,7 +65,7 @@ class Projection:
     """A read model: its tables and how a batch of events changes them.
 
     Subclasses set ``name``, ``version`` (bump it whenever the handlers change what
-    they write) and ``tables``, and implement ``apply``. A table change alone also
+    they write) and ``tables``, and implement ``stage``. A table change alone also
     makes the projection stale, through the schema digest in ``code_version``.
     """
 
@@ -87,9 +89,13 @@ class Projection:
             cached = _CODE_VERSIONS[cls] = (cls.tables, f"{cls.version}-{hashlib.sha256(ddl.encode()).hexdigest()[:12]}")
         return cached[1]
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, str, object]]) -> None:
-        """Writes the effect of ``events`` (notification id, household id, event) through ``conn``."""
+    def stage(self, conn: Connection, events: Sequence[tuple[int, str, object]]) -> Staged:
+        """Reads what ``events`` (notification id, household id, event) change through
+        ``conn`` and returns the writes, without writing anything yet."""
         raise NotImplementedError
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, str, object]]) -> None:
+        self.stage(conn, events).write(conn)
 
 
 class UnknownProjection(InvalidValue):
@@ -103,42 +109,6 @@ class CatchUp:
 
     events: int = 0
     blocked: bool = False
-
-
-class ReadAhead:
-    """Reads the batch after a full one in a second thread while the full one is applied.
-
-    The database drivers release the GIL while SQLite or PostgreSQL work, so decoding
-    the next events overlaps writing the last ones. Only a full batch (catching up,
-    rebuilding) starts a thread; a live runner's small batches never do.
-    """
-
-    def __init__(self, log: NotificationLog, limit: int, stop: int | None):
-        self.log, self.limit, self.stop = log, limit, stop
-        self._executor: ThreadPoolExecutor | None = None
-        self._pending: tuple[int, Future] | None = None
-
-    def read(self, after: int) -> Batch:
-        return self.log.read(after, self.limit, self.stop)
-
-    def prefetch(self, batch: Batch) -> None:
-        if batch.read < self.limit or batch.blocked or batch.last_position is None:
-            return
-        if self.stop is not None and batch.last_position >= self.stop:
-            return
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="konvergen-read-ahead")
-        self._pending = (batch.last_position, self._executor.submit(self.read, batch.last_position))
-
-    def next(self, after: int) -> Batch:
-        pending, self._pending = self._pending, None
-        if pending is not None and pending[0] == after:
-            return pending[1].result()
-        return self.read(after)
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 class ProjectionEngine:
@@ -299,29 +269,40 @@ class ProjectionEngine:
             reader.close()
 
     def _apply(self, names: list[str], position: int, batch: Batch) -> bool:
-        """One batch and the new position in one transaction; False if already moved."""
+        """One batch and the new position in one transaction; False if already moved.
+
+        The batch is staged first (state read, handlers run) outside the write
+        transaction; inside it, the positions are locked and checked, and only if
+        nobody moved them meanwhile are the staged writes made. Every change to a view
+        moves its position, so an unmoved position means the staged state is current.
+        """
         try:
-            with write_transaction(self._connection or self.db) as conn:
-                locked = dict(
-                    conn.execute(
-                        select(tracking.c.name, tracking.c.position).where(tracking.c.name.in_(names)).with_for_update()
-                    ).all()
-                )
-                if any(locked.get(name) != position for name in names):
-                    conn.rollback()
-                    return False
-                for name in names:
-                    self.projections[name].apply(conn, batch.events)
-                conn.execute(
-                    update(tracking)
-                    .where(tracking.c.name.in_(names))
-                    .values(
-                        position=batch.last_position,
-                        updated_at=self.clock.now(),
-                        last_event_at=batch.last_recorded_at or tracking.c.last_event_at,
-                        last_error=None,
+            with nullcontext(self._connection) if self._connection else self.db.connect() as conn:
+                staged = [self.projections[name].stage(conn, batch.events) for name in names]
+                conn.rollback()  # end the read, so the write lock can be taken
+                with write_transaction(conn) as conn:
+                    locked = dict(
+                        conn.execute(
+                            select(tracking.c.name, tracking.c.position)
+                            .where(tracking.c.name.in_(names))
+                            .with_for_update()
+                        ).all()
                     )
-                )
+                    if any(locked.get(name) != position for name in names):
+                        conn.rollback()
+                        return False
+                    for writes in staged:
+                        writes.write(conn)
+                    conn.execute(
+                        update(tracking)
+                        .where(tracking.c.name.in_(names))
+                        .values(
+                            position=batch.last_position,
+                            updated_at=self.clock.now(),
+                            last_event_at=batch.last_recorded_at or tracking.c.last_event_at,
+                            last_error=None,
+                        )
+                    )
         except Exception as error:
             self._record_failure(names, error)
             raise
@@ -354,16 +335,23 @@ class ProjectionEngine:
         """Drops the views and replays every event into them, indexes built last."""
         names = self.names(names)
         self.reset(names, indexes=False)
+        with self.replaying():
+            result = self.catch_up(names, batch_size=batch_size or REBUILD_BATCH_SIZE, on_progress=on_progress)
+        self.finish_building(names)
+        return result
+
+    @contextmanager
+    def replaying(self) -> Iterator[None]:
+        """For a long replay: one tuned connection for every batch, no cyclic GC."""
         with bulk_connection(self.db) as conn, quiet_gc():
             self._connection = conn
             try:
-                result = self.catch_up(names, batch_size=batch_size or REBUILD_BATCH_SIZE, on_progress=on_progress)
+                yield
             finally:
                 self._connection = None
-        self._finish_building(names)
-        return result
 
-    def _finish_building(self, names: list[str]) -> None:
+    def finish_building(self, names: list[str]) -> None:
+        """After a replay into tables reset without indexes: the indexes, the real version."""
         with write_transaction(self.db) as conn:
             for name in names:
                 projection = self.projections[name]

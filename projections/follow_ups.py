@@ -16,7 +16,7 @@ from sqlalchemy import Column, Connection, Date, DateTime, Engine, Index, String
 from domain.household import ACTIVE, CLOSED, GRADUATED, Household
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
-from projections.sql import RowSet, as_utc, decode_cursor, encode_cursor, metadata, region_name, scope_clause
+from projections.sql import Staged, RowSet, as_utc, decode_cursor, encode_cursor, metadata, region_name, scope_clause
 from service.access import ReadScope
 
 DUE_SOON_DAYS = 7
@@ -82,12 +82,13 @@ class FollowUps(Projection):
             Household.Reopened: self._reopened,
         }
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> None:
+    def stage(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> Staged:
         self.households = RowSet(follow_up_households, ["household_id"])
         self.follow_ups = RowSet(open_follow_ups, ["household_id", "follow_up_id"], index_groups=True)
         ids = {household_id for _, household_id, _ in events}
         self.households.load(conn, ids)
         self.follow_ups.load(conn, ids)
+        rows_get = self.households.rows.get
         for _, household_id, event in events:
             if isinstance(event, Household.Registered):
                 self._registered(household_id, event)
@@ -95,12 +96,11 @@ class FollowUps(Projection):
             handler = self.handlers.get(type(event))
             if handler is None:
                 continue
-            row = self.households.get(household_id)
+            row = rows_get(household_id)
             if row is None:
                 raise LookupError(f"{type(event).__name__} for household {household_id} before its registration")
             handler(row, event)
-        self.households.flush(conn)
-        self.follow_ups.flush(conn)
+        return Staged(self.households, self.follow_ups)
 
     def _copy_to_follow_ups(self, row: dict) -> None:
         for item in self.follow_ups.in_group(row["household_id"]):

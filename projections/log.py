@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -124,3 +125,39 @@ class NotificationLog:
             self._gaps_seen.pop(first, None)
             return True
         return False
+
+
+class ReadAhead:
+    """Reads the batch after a full one in a second thread while the full one is applied.
+
+    The database drivers release the GIL while SQLite or PostgreSQL work, so decoding
+    the next events overlaps writing the last ones. Only a full batch (catching up,
+    rebuilding) starts a thread; a live runner's small batches never do.
+    """
+
+    def __init__(self, log: NotificationLog, limit: int, stop: int | None):
+        self.log, self.limit, self.stop = log, limit, stop
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: tuple[int, Future] | None = None
+
+    def read(self, after: int) -> Batch:
+        return self.log.read(after, self.limit, self.stop)
+
+    def prefetch(self, batch: Batch) -> None:
+        if batch.read < self.limit or batch.blocked or batch.last_position is None:
+            return
+        if self.stop is not None and batch.last_position >= self.stop:
+            return
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="konvergen-read-ahead")
+        self._pending = (batch.last_position, self._executor.submit(self.read, batch.last_position))
+
+    def next(self, after: int) -> Batch:
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] == after:
+            return pending[1].result()
+        return self.read(after)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
-from projections.sql import Counters, RowSet, metadata, region_name, scope_clause
+from projections.sql import Staged, Counters, RowSet, metadata, region_name, scope_clause
 from service.access import ReadScope
 
 EXTREME = "miskin_ekstrem"
@@ -158,12 +158,13 @@ class Monitoring(Projection):
             Household.Reopened: self._reopened,
         }
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> None:
+    def stage(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> Staged:
         households = self.households = RowSet(monitoring_households, ["household_id"])
         ids = {household_id for _, household_id, _ in events}
         households.load(conn, ids)
         before = {household_id: _contribution(row) for household_id, row in households.rows.items()}
         handlers = self.handlers
+        rows_get = households.rows.get
         for _, household_id, event in events:
             if type(event) is Household.Registered:
                 self._registered(household_id, event)
@@ -171,7 +172,7 @@ class Monitoring(Projection):
             handler = handlers.get(type(event))
             if handler is None:
                 continue
-            row = households.get(household_id)
+            row = rows_get(household_id)
             if row is None:
                 raise LookupError(f"{type(event).__name__} for household {household_id} before its registration")
             handler(row, event)
@@ -201,9 +202,7 @@ class Monitoring(Projection):
             row["reached_by"] = len(delivered)
             row["unreached"] = row["status"] == ACTIVE and row["category"] == EXTREME and not delivered
             _count(counters, before.get(household_id, {}), _contribution(row))
-        households.flush(conn)
-        for counter in counters:
-            counter.flush(conn)
+        return Staged(households, *counters)
 
     # -- handlers: state only -------------------------------------------------------
 

@@ -36,6 +36,7 @@ from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PL
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
 from projections.sql import (
+    Staged,
     NAME_KEY,
     RowSet,
     as_utc,
@@ -93,6 +94,8 @@ MAX_PAGE = 200
 
 def name_key(name: str) -> str:
     """Lower case, accents and repeated spaces removed: what a prefix search compares."""
+    if name.isascii():
+        return " ".join(name.lower().split())
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.casefold().split())
@@ -124,18 +127,19 @@ class HouseholdRegister(Projection):
             Household.Reopened: self._reopened,
         }
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> None:
+    def stage(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> Staged:
         self.households = RowSet(register_households, ["household_id"])
         self.members = RowSet(register_members, ["household_id", "nik"])
         ids = {household_id for _, household_id, _ in events}
         self.households.load(conn, ids)
         self.members.load(conn, ids)
         handlers = self.handlers
+        rows_get = self.households.rows.get
         for _, household_id, event in events:
             if type(event) is Household.Registered:
                 self._registered(household_id, event)
                 continue
-            row = self.households.get(household_id)
+            row = rows_get(household_id)
             if row is None:
                 raise LookupError(f"{type(event).__name__} for household {household_id} before its registration")
             handler = handlers.get(type(event))
@@ -145,8 +149,7 @@ class HouseholdRegister(Projection):
             row["version"] = event.originator_version
         for household_id in ids:
             _derive_counts(self.households.get(household_id))
-        self.households.flush(conn)
-        self.members.flush(conn)
+        return Staged(self.households, self.members)
 
     # -- handlers: state only; the counts are derived once per batch -----------------
 

@@ -46,7 +46,7 @@ metadata = MetaData()
 NAME_KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 LOAD_CHUNK = 500
-BULK_PRAGMAS = {"cache_size": -262144, "synchronous": 1}  # 256 MiB; NORMAL
+BULK_PRAGMAS = {"cache_size": -262144, "synchronous": 1, "temp_store": 2}  # 256 MiB; NORMAL; sorts in memory
 
 
 @contextmanager
@@ -151,8 +151,9 @@ def _compile(dialect, statement: Executable, columns: list[str]) -> tuple[str, C
     processors = []
     for index, name in enumerate(names):
         impl = compiled.binds[name].type.dialect_impl(dialect)
-        processor = _same_text_faster(impl) or impl.bind_processor(dialect)
+        processor = impl.bind_processor(dialect)
         if processor is not None:
+            processor = _same_text_faster(impl) or processor
             processors.append((index, processor))
     pick = itemgetter(*fields)
     single = len(fields) == 1
@@ -175,9 +176,9 @@ def _same_text_faster(impl) -> Callable | None:
     """SQLite stores dates and times as text; these write exactly the text SQLAlchemy's
     default SQLite DATE and DATETIME processors write (tzinfo dropped, not converted;
     microseconds always), in a third of the time. Other types and formats: None."""
-    if type(impl) is sqlite.DATETIME and impl._storage_format == sqlite.DATETIME._storage_format:
+    if isinstance(impl, sqlite.DATETIME) and impl._storage_format == sqlite.DATETIME._storage_format:
         return _sqlite_datetime
-    if type(impl) is sqlite.DATE and impl._storage_format == sqlite.DATE._storage_format:
+    if isinstance(impl, sqlite.DATE) and impl._storage_format == sqlite.DATE._storage_format:
         return _sqlite_date
     return None
 
@@ -219,10 +220,10 @@ class RowSet:
     def load(self, conn: Connection, groups: Iterable) -> None:
         wanted = [g for g in set(groups) if g not in self._loaded_groups]
         self._loaded_groups.update(wanted)
-        column = self.table.c[self.group]
+        statement = select(self.table).where(self.table.c[self.group].in_(bindparam("groups", expanding=True)))
         for start in range(0, len(wanted), LOAD_CHUNK):
             chunk = wanted[start : start + LOAD_CHUNK]
-            for row in conn.execute(select(self.table).where(column.in_(chunk))).mappings():
+            for row in conn.execute(statement, {"groups": chunk}).mappings():
                 row = dict(row)
                 key = self.key_of(row)
                 self._loaded[key] = copy.deepcopy(row)
@@ -323,7 +324,37 @@ class Counters:
             return delete(table).where(_where_key(table, self.key), *(table.c[v] == zero for v in self.values))
 
         execute_many(conn, ("upsert", name), upsert, rows)
-        execute_many(conn, ("delete-zero", name), delete_zero, rows)
+        # Counts never go below zero, so only a row that lost something can reach it.
+        shrunk = [row for row in rows if any(row[v] < 0 for v in self.values)]
+        execute_many(conn, ("delete-zero", name), delete_zero, shrunk)
+
+
+class Inserts:
+    """Rows that are only ever added (one per event), written with one executemany."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.rows: list[dict] = []
+
+    def flush(self, conn: Connection) -> None:
+        table = self.table
+        execute_many(conn, ("insert", table.name), lambda: insert(table), self.rows)
+
+
+class Staged:
+    """What a batch will write, computed before the write transaction begins.
+
+    Reading state and running the handlers happen outside the write lock; only
+    ``write`` runs inside it, so on SQLite a command waits for a flush at most, never
+    for a batch's Python work.
+    """
+
+    def __init__(self, *writers):
+        self.writers = writers
+
+    def write(self, conn: Connection) -> None:
+        for writer in self.writers:
+            writer.flush(conn)
 
 
 def scope_clause(scope: ReadScope, village_column, kecamatan_column):

@@ -72,7 +72,7 @@ def verify(
     live: ProjectionEngine,
     names=None,
     *,
-    on_progress: Callable[[str, int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
     scratch: Engine | None = None,
 ) -> Report:
     """Compares each live view with a replay of the events up to its position.
@@ -88,21 +88,24 @@ def verify(
             scratch, replay_log, [type(p)(p.regions) for p in live.projections.values()], clock=live.clock
         )
         twin.prepare()
-        rows = live.tracking_rows()
-        for name in names:
-            projection = live.projections[name]
-            row = rows.get(name)
-            if row is None or row["version"] != projection.code_version():
-                built = row["version"] if row else "never built"
-                _add(report, Difference(name, "projection_tracking", (name,), "stale",
-                                        f"built by {built}, code is {projection.code_version()}"))
-                continue
-            progress = (lambda position, n=name: on_progress(n, position)) if on_progress else None
-            with _snapshot(live.db) as conn:
-                position = conn.execute(select(tracking.c.position).where(tracking.c.name == name)).scalar_one()
-                twin.catch_up([name], stop=position, batch_size=REBUILD_BATCH_SIZE, on_progress=progress)
-                with scratch.connect() as twin_conn:
-                    for table in projection.tables:
+        with _snapshot(live.db) as conn:
+            rows = {row["name"]: row for row in conn.execute(select(tracking)).mappings()}
+            current = []
+            for name in names:
+                row, code = rows.get(name), live.projections[name].code_version()
+                if row is None or row["version"] != code:
+                    built = row["version"] if row else "never built"
+                    _add(report, Difference(name, "projection_tracking", (name,), "stale", f"built by {built}, code is {code}"))
+                else:
+                    current.append(name)
+            # Views at the same position replay together: the log is read once for them.
+            for position in sorted({rows[name]["position"] for name in current}):
+                group = [name for name in current if rows[name]["position"] == position]
+                with twin.replaying():
+                    twin.catch_up(group, stop=position, batch_size=REBUILD_BATCH_SIZE, on_progress=on_progress)
+            with scratch.connect() as twin_conn:
+                for name in current:
+                    for table in live.projections[name].tables:
                         _compare(report, name, table, conn, twin_conn)
     return report
 

@@ -76,7 +76,8 @@ def verify(name: str | None) -> None:
     with open_konvergen() as konvergen:
         engine = build_engine(konvergen)
         names = engine.names([name] if name else None)
-        report = verify_views(engine, names)
+        with tqdm(total=engine.log.head(), unit="event", unit_scale=True, desc="replay") as bar:
+            report = verify_views(engine, names, on_progress=lambda position: bar.update(max(position - bar.n, 0)))
     for difference in report.differences:
         click.echo(difference.describe())
     checked = sum(report.rows_compared.values())

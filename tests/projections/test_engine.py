@@ -18,20 +18,27 @@ class HandlerFailure(Exception):
 
 
 def fail_on_event(engine: ProjectionEngine, name: str, nth: int) -> None:
-    """Makes one projection raise while applying the ``nth`` event it is given."""
+    """Makes one projection die half-way through writing the batch holding its ``nth`` event:
+    its writes for that batch are made (as are the other views' before it), then it raises."""
     projection = engine.projections[name]
-    original = projection.apply
+    original = projection.stage
     seen = {"events": 0}
 
-    def failing_apply(conn, events):
+    def failing_stage(conn, events):
+        staged = original(conn, events)
         start = seen["events"]
         seen["events"] += len(events)
-        if start < nth <= seen["events"]:
-            original(conn, events[: nth - start - 1])  # writes the events before it...
-            raise HandlerFailure(f"event {nth}")  # ...then dies mid-batch
-        original(conn, events)
+        if not start < nth <= seen["events"]:
+            return staged
 
-    projection.apply = failing_apply
+        class DiesMidWrite:
+            def write(self, conn):
+                staged.write(conn)
+                raise HandlerFailure(f"event {nth}")
+
+        return DiesMidWrite()
+
+    projection.stage = failing_stage
 
 
 def make_history(cases, households: int = 4) -> None:
