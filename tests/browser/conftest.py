@@ -10,9 +10,6 @@ import pytest
 
 from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, start_site
 
-pytestmark = pytest.mark.browser
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     if not CHROMIUM.exists():

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from browser_helpers import ARTIFACTS, FOUND_NAME, OVERDUE_NAME, OVERDUE_PURPOSE, PASSWORD, SUPERVISOR, WORKER
+
+pytestmark = pytest.mark.browser
 
 
 def sign_in(page: Page, username: str) -> None:

@@ -17,6 +17,8 @@ BLANK_TILE = bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
 )
 
+pytestmark = pytest.mark.browser
+
 
 def sign_in(page: Page) -> None:
     page.goto("/login")
