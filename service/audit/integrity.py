@@ -125,7 +125,7 @@ def seal_complete_periods(households, now: datetime) -> list[Seal]:
 # -- verification ----------------------------------------------------------------------
 
 
-def verify(households, now: datetime, *, workers: int | None = None) -> Verification:
+def verify(households, now: datetime, *, workers: int = 1) -> Verification:
     """Recomputes every content hash, link and seal (see ``verification``)."""
     return verification.verify(
         _recorder(households), now, env=dict(households.env), name=households.name, workers=workers
@@ -305,7 +305,7 @@ class Integrity:
         self.access = access
         self.clock = clock
 
-    def verify(self, actor: Actor) -> Verification:
+    def verify(self, actor: Actor, *, workers: int = 1) -> Verification:
         """Verifies everything, then seals the finished periods if the record is sound.
 
         Sealing only after a clean verification means a seal never vouches for a
@@ -313,7 +313,7 @@ class Integrity:
         """
         _require(actor, VERIFIERS, "verify the records")
         now = self.clock.now()
-        result = verify(self.households, now)
+        result = verify(self.households, now, workers=workers)
         if result.ok:
             _count_in(result, seal_complete_periods(self.households, now))
         self.access.record(actor, log.VERIFICATION, None, ok=result.ok, problems=result.problem_count)
