@@ -167,10 +167,12 @@ def get_household(household_id, as_of=None):
 def get_history(household_id):
     """Every event of a household, oldest first
 
-    Each with the version it produced, its type, when it was recorded, who caused it
-    and its data. ``HistoryEntrySchema`` is the one place history is serialised.
+    Each with the version it produced, its type, when it was recorded (UTC and WIB),
+    its business date, who caused it (name and role), a sentence, the fields it changed
+    and its data. Reading a history is itself recorded in the access log for auditors
+    and supervisors. ``HistoryEntrySchema`` is the one place history is serialised.
     """
-    return _households().history(current_actor(), household_id)
+    return audit_api.history_entries(household_id)
 
 
 # -- identification -----------------------------------------------------------------

@@ -438,14 +438,30 @@ class HouseholdSchema(Schema):
     modified_on = fields.DateTime()
 
 
+class FieldChangeSchema(Schema):
+    """One field an event changed, e.g. desil 3 -> 1."""
+
+    field = fields.String()
+    label = fields.String()
+    before = JSONData(allow_none=True)
+    after = JSONData(allow_none=True)
+    text = fields.String()
+
+
 class HistoryEntrySchema(Schema):
-    """One recorded event: which version it made, what, when, by whom, with what data."""
+    """One recorded event: which version it made, what, when, by whom, what it changed."""
 
     version = fields.Integer()
     type = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = fields.DateTime(metadata={"description": "When it was recorded (UTC)"})
+    recorded_at_wib = fields.String(metadata={"description": "The same instant in WIB, for people"})
+    effective_on = fields.Date(allow_none=True, metadata={"description": "The fact's business date, if it has one"})
     actor = fields.String(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    actor_role = fields.String(allow_none=True)
     source_ref = fields.String(allow_none=True)
+    summary = fields.String(metadata={"description": "A one-line sentence saying what happened"})
+    changes = fields.List(fields.Nested(FieldChangeSchema))
     data = JSONData(metadata={"description": "The event's business content"})
 
 

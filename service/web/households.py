@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from domain.errors import DomainError, DuplicateKK, InvalidValue
 from service.access import ADMIN, CASE_WORKER, SUPERVISOR, Actor
 from service.api.errors import status_for
+from service.audit import access_log, audit_for
 from service.errors import Forbidden, HouseholdNotFound
 from service.web import read_models
 from service.web.filters import HouseholdFilter, area_filter
@@ -122,6 +123,9 @@ def show(household_id: str):
     k = konvergen()
     actor = current_actor()
     household = k.households.get_household(actor, household_id)
+    # The page shows the whole history: auditors' and supervisors' looking is logged
+    # on every view, even when the page itself comes from the fragment cache.
+    audit_for(k).access_log.record_read(actor, access_log.HISTORY, household["id"], page="household")
     village = household["address"]["village_code"]
     can_change = may_change(actor, village)
     can_plan = may_record_intervention(actor, village)

@@ -117,11 +117,19 @@ def test_the_history_lists_every_event_with_version_type_time_actor_and_iso_date
     assert registered["data"]["kk_number"] == KK
     assert registered["data"]["head"] == HEAD
     assert registered["data"]["address"]["village_code"] == CILEUNYI_KULON
-    assert categorised == {
+    assert [change["text"] for change in categorised["changes"]] == [
+        "category (none) -> miskin_ekstrem",
+        "desil (none) -> 1",
+        "category source (none) -> p3ke_dtsen_import",
+        "category effective (none) -> 2026-03-01",
+    ]
+    assert categorised["summary"] == "Categorised miskin_ekstrem, desil 1 by p3ke_dtsen_import, effective 2026-03-01: P3KE 2026"
+    assert categorised["effective_on"] == "2026-03-01"
+    assert {k: categorised[k] for k in ("version", "type", "actor", "actor_role", "source_ref", "data")} == {
         "version": 2,
         "type": "Categorised",
-        "recorded_at": categorised["recorded_at"],
         "actor": "admin",
+        "actor_role": "admin",
         "source_ref": None,
         "data": {
             "category": "miskin_ekstrem",

@@ -133,3 +133,15 @@ def test_the_access_log_page_is_for_auditors_and_shows_who_looked(browser, house
 def test_a_case_worker_sees_no_history_outside_their_villages(sqlite_store, browser):
     far = register(sqlite_store.households, 2, village="32.04.06.1001")
     assert browser("asep").get(f"/audit/households/{far}")[0].status_code == 404
+
+
+def test_a_supervisor_opening_a_household_page_is_logged_but_a_case_worker_is_not(sqlite_store, browser, household):
+    from service.audit import audit_for
+
+    browser("sri").get(f"/households/{household}")
+    browser("asep").get(f"/households/{household}")
+    browser("sri").get(f"/households/{household}")
+
+    entries = audit_for(sqlite_store).access_log.browse(sqlite_store.users.actor("inspektur"), household_id=household)
+    readers = [entry["username"] for entry in entries["entries"]]
+    assert readers == ["sri", "sri"]
