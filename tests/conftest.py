@@ -2,7 +2,8 @@
 
 Storage tests take the ``database_url`` fixture, which runs them once on a fresh
 SQLite file and once on PostgreSQL. PostgreSQL comes from KONVERGEN_TEST_POSTGRES_URL
-(default postgresql://postgres@127.0.0.1:5432/test); when it does not answer the
+(default postgresql://postgres@127.0.0.1:5432/test), where each test creates and drops
+a database of its own; when it does not answer the
 PostgreSQL runs are skipped with that reason, never silently. With
 KONVERGEN_REQUIRE_POSTGRES=1 (CI) they fail instead.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from uuid import uuid4
 
 import pytest
 
@@ -24,7 +26,7 @@ def _postgres_problem() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(POSTGRES_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
             return None
     except Exception as error:  # any failure to connect is a reason to skip
         return f"PostgreSQL at {POSTGRES_URL} does not answer: {error.__class__.__name__}: {error}".strip()
@@ -39,18 +41,14 @@ def postgres_problem() -> str | None:
     return _PG_PROBLEM[0]
 
 
-def reset_postgres() -> None:
-    """Drops every table in the test database's public schema: each test starts empty."""
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
-    """A fresh, empty database of each kind."""
+    """A fresh, empty database of each kind, used by this test alone.
+
+    Each PostgreSQL run gets a database of its own (from template0, dropped afterwards)
+    rather than resetting a shared one: tests that start processes, or two test runs on
+    one machine, would otherwise wipe each other's tables mid-run.
+    """
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'konvergen.db'}"
         return
@@ -59,8 +57,17 @@ def database_url(request, tmp_path):
         if os.environ.get("KONVERGEN_REQUIRE_POSTGRES") == "1":
             pytest.fail(problem)
         pytest.skip(problem)
-    reset_postgres()
-    yield POSTGRES_URL
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"konvergen_t_{uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
