@@ -53,7 +53,8 @@ audit_households = Table(
 audit_events = Table(
     "audit_events",
     metadata,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER on SQLite makes the notification id the rowid itself: no second B-tree.
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("household_id", String(36), nullable=False),
     Column("kk_number", String(16), nullable=False),
     Column("version", Integer, nullable=False),

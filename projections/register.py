@@ -66,13 +66,15 @@ register_households = Table(
     Column("delivered_interventions", Integer, nullable=False),
     Column("delivering_agencies", Integer, nullable=False),
     Column("open_follow_ups", Integer, nullable=False),
-    Column("next_follow_up_on", Date, nullable=True, index=True),
+    Column("next_follow_up_on", Date, nullable=True),
     Column("last_activity_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     # What the counters above are derived from: {"before_closure": status,
     # "interventions": {id: [agency, status]}, "follow_ups": {id: "due ISO date"}}.
     Column("working", JSON, nullable=False),
+    # Pages come in name order, within the reader's area. "Overdue" has no index of its
+    # own: walking the name order finds a page of them sooner than sorting every match.
     Index("ix_register_name", "name_key", "household_id"),
     Index("ix_register_village_name", "village_code", "name_key", "household_id"),
     Index("ix_register_kecamatan_name", "kecamatan_code", "name_key", "household_id"),
