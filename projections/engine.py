@@ -40,7 +40,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from domain.errors import InvalidValue
 from domain.reference import RegionCatalogue
-from projections.log import Batch, NotificationLog, ReadAhead
+from projections.log import Batch, NotificationLog
 from projections.sql import Staged, as_utc, bulk_connection, metadata, quiet_gc, upsert_for, write_transaction
 from service.clock import Clock
 
@@ -246,27 +246,24 @@ class ProjectionEngine:
         """Applies batches from ``position`` until the log (or ``stop``) is reached.
 
         Returns (position reached, finished); not finished when another runner moved
-        the positions. The next batch is read while this one is written, so decoding
-        events overlaps the database's work.
+        the positions. (Reading the next batch in a second thread while this one is
+        written was measured: the two threads then fight over the GIL and the replay
+        gets slower, not faster.)
         """
-        reader = ReadAhead(self.log, limit, stop)
-        try:
-            batch = reader.read(position)
-            while batch.last_position is not None:
-                reader.prefetch(batch)
-                if not self._apply(names, position, batch):
-                    return position, False
-                position = batch.last_position
-                result.events += len(batch.events)
-                if on_progress:
-                    on_progress(position)
-                if batch.blocked or (stop is not None and position >= stop):
-                    break
-                batch = reader.next(position)
-            result.blocked = result.blocked or batch.blocked
-            return position, True
-        finally:
-            reader.close()
+        while True:
+            batch = self.log.read(position, limit, stop)
+            if batch.last_position is None:
+                break
+            if not self._apply(names, position, batch):
+                return position, False
+            position = batch.last_position
+            result.events += len(batch.events)
+            if on_progress:
+                on_progress(position)
+            if batch.blocked or (stop is not None and position >= stop):
+                break
+        result.blocked = result.blocked or batch.blocked
+        return position, True
 
     def _apply(self, names: list[str], position: int, batch: Batch) -> bool:
         """One batch and the new position in one transaction; False if already moved.
@@ -337,7 +334,7 @@ class ProjectionEngine:
         self.reset(names, indexes=False)
         with self.replaying():
             result = self.catch_up(names, batch_size=batch_size or REBUILD_BATCH_SIZE, on_progress=on_progress)
-        self.finish_building(names)
+            self.finish_building(names)
         return result
 
     @contextmanager
@@ -352,7 +349,7 @@ class ProjectionEngine:
 
     def finish_building(self, names: list[str]) -> None:
         """After a replay into tables reset without indexes: the indexes, the real version."""
-        with write_transaction(self.db) as conn:
+        with write_transaction(self._connection or self.db) as conn:
             for name in names:
                 projection = self.projections[name]
                 for table in projection.tables:

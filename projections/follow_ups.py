@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Sequence
 
-from sqlalchemy import Column, Connection, Date, DateTime, Engine, Index, String, Table, Text, select, tuple_
+from sqlalchemy import Column, Connection, Date, DateTime, Engine, Index, String, Table, Text, func, select, tuple_
 
 from domain.household import ACTIVE, CLOSED, GRADUATED, Household
 from domain.reference import RegionCatalogue
@@ -184,6 +184,24 @@ class FollowUps(Projection):
 # -- queries ---------------------------------------------------------------------------
 
 
+def _conditions(scope, today, status, assignee, village, kecamatan, household_id) -> list:
+    f = open_follow_ups
+    conditions = [scope_clause(scope, f.c.village_code, f.c.kecamatan_code), f.c.household_status != CLOSED]
+    if status == "overdue":
+        conditions.append(f.c.due_on < today)
+    elif status == "due-soon":
+        conditions.append(f.c.due_on.between(today, today + timedelta(days=DUE_SOON_DAYS)))
+    if assignee:
+        conditions.append(f.c.assigned_to == assignee)
+    if village:
+        conditions.append(f.c.village_code == village)
+    if kecamatan:
+        conditions.append(f.c.kecamatan_code == kecamatan)
+    if household_id:
+        conditions.append(f.c.household_id == household_id)
+    return conditions
+
+
 def list_follow_ups(
     db: Engine,
     scope: ReadScope,
@@ -200,19 +218,7 @@ def list_follow_ups(
 ) -> dict:
     """Open follow-ups, earliest due first; ``status`` narrows to overdue or due soon."""
     f = open_follow_ups
-    conditions = [scope_clause(scope, f.c.village_code, f.c.kecamatan_code), f.c.household_status != CLOSED]
-    if status == "overdue":
-        conditions.append(f.c.due_on < today)
-    elif status == "due-soon":
-        conditions.append(f.c.due_on.between(today, today + timedelta(days=DUE_SOON_DAYS)))
-    if assignee:
-        conditions.append(f.c.assigned_to == assignee)
-    if village:
-        conditions.append(f.c.village_code == village)
-    if kecamatan:
-        conditions.append(f.c.kecamatan_code == kecamatan)
-    if household_id:
-        conditions.append(f.c.household_id == household_id)
+    conditions = _conditions(scope, today, status, assignee, village, kecamatan, household_id)
     if cursor:
         due_on, after_household, after_follow_up = decode_cursor(cursor, (date, str, str))
         conditions.append(
@@ -231,6 +237,23 @@ def list_follow_ups(
         "items": [_follow_up_item(row, today, regions) for row in rows],
         "next_cursor": encode_cursor(last["due_on"], last["household_id"], last["follow_up_id"]) if more else None,
     }
+
+
+def count_follow_ups(
+    db: Engine,
+    scope: ReadScope,
+    *,
+    today: date,
+    status: str = "open",
+    assignee: str | None = None,
+    village: str | None = None,
+    kecamatan: str | None = None,
+    household_id: str | None = None,
+) -> int:
+    """How many follow-ups ``list_follow_ups`` would page through (a dashboard's figure)."""
+    conditions = _conditions(scope, today, status, assignee, village, kecamatan, household_id)
+    with db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(open_follow_ups).where(*conditions)).scalar_one())
 
 
 def _follow_up_item(row: dict, today: date, regions: RegionCatalogue | None) -> dict:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -45,7 +44,6 @@ class Batch:
     last_position: int | None = None
     last_recorded_at: datetime | None = None
     blocked: bool = False  # stopped before a gap that may still fill
-    read: int = 0  # notifications the store returned (a full batch means there may be more)
 
 
 class SingleWriterGaps:
@@ -94,7 +92,7 @@ class NotificationLog:
 
     def read(self, after: int, limit: int, stop: int | None = None) -> Batch:
         notifications = self.recorder.select_notifications(start=after + 1, limit=limit, stop=stop)
-        batch = Batch(read=len(notifications))
+        batch = Batch()
         expected = after + 1
         to_domain_event = self.mapper.to_domain_event
         for notification in notifications:
@@ -125,39 +123,3 @@ class NotificationLog:
             self._gaps_seen.pop(first, None)
             return True
         return False
-
-
-class ReadAhead:
-    """Reads the batch after a full one in a second thread while the full one is applied.
-
-    The database drivers release the GIL while SQLite or PostgreSQL work, so decoding
-    the next events overlaps writing the last ones. Only a full batch (catching up,
-    rebuilding) starts a thread; a live runner's small batches never do.
-    """
-
-    def __init__(self, log: NotificationLog, limit: int, stop: int | None):
-        self.log, self.limit, self.stop = log, limit, stop
-        self._executor: ThreadPoolExecutor | None = None
-        self._pending: tuple[int, Future] | None = None
-
-    def read(self, after: int) -> Batch:
-        return self.log.read(after, self.limit, self.stop)
-
-    def prefetch(self, batch: Batch) -> None:
-        if batch.read < self.limit or batch.blocked or batch.last_position is None:
-            return
-        if self.stop is not None and batch.last_position >= self.stop:
-            return
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="konvergen-read-ahead")
-        self._pending = (batch.last_position, self._executor.submit(self.read, batch.last_position))
-
-    def next(self, after: int) -> Batch:
-        pending, self._pending = self._pending, None
-        if pending is not None and pending[0] == after:
-            return pending[1].result()
-        return self.read(after)
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from projections.audit_trail import list_audit_events
-from projections.follow_ups import list_follow_ups
+from projections.follow_ups import count_follow_ups, list_follow_ups
 from projections.monitoring import monitoring_summary
 from projections.register import search_households
 from service.access import ADMIN, Actor
@@ -63,6 +63,20 @@ class ReadModels:
             kecamatan=kecamatan,
             village=village,
             regions=self.konvergen.regions,
+            **filters,
+        )
+
+    def count_follow_ups(
+        self, reader: Actor, *, kecamatan: str | None = None, village: str | None = None, **filters
+    ) -> int:
+        """How many follow-ups ``follow_ups`` would list (e.g. ``status="overdue"``)."""
+        self._check_area(kecamatan, village)
+        return count_follow_ups(
+            self.db,
+            self._scope(reader),
+            today=self.konvergen.clock.today(),
+            kecamatan=kecamatan,
+            village=village,
             **filters,
         )
 

@@ -17,19 +17,23 @@ class HandlerFailure(Exception):
     pass
 
 
-def fail_on_event(engine: ProjectionEngine, name: str, nth: int) -> None:
-    """Makes one projection die half-way through writing the batch holding its ``nth`` event:
-    its writes for that batch are made (as are the other views' before it), then it raises."""
+def fail_on_event(engine: ProjectionEngine, name: str, nth: int, *, while_writing: bool = True) -> None:
+    """Makes one projection fail on the batch holding its ``nth`` event: in its handlers
+    (while staging), or half-way through writing (its rows for the batch are written, as
+    are the views' before it, then it raises)."""
     projection = engine.projections[name]
     original = projection.stage
     seen = {"events": 0}
 
     def failing_stage(conn, events):
-        staged = original(conn, events)
         start = seen["events"]
         seen["events"] += len(events)
         if not start < nth <= seen["events"]:
-            return staged
+            return original(conn, events)
+        if not while_writing:
+            original(conn, events[: nth - start - 1])
+            raise HandlerFailure(f"event {nth}")
+        staged = original(conn, events)
 
         class DiesMidWrite:
             def write(self, conn):
@@ -51,11 +55,12 @@ def make_history(cases, households: int = 4) -> None:
         cases.schedule(household)
 
 
-def test_a_failure_mid_batch_leaves_no_trace_and_a_restart_equals_a_rebuild(konvergen_db, cases_db):
+@pytest.mark.parametrize("while_writing", [True, False], ids=["while-writing", "in-a-handler"])
+def test_a_failure_mid_batch_leaves_no_trace_and_a_restart_equals_a_rebuild(konvergen_db, cases_db, while_writing):
     first = build_engine(konvergen_db, batch_size=7)
     first.prepare()
     make_history(cases_db)
-    fail_on_event(first, "monitoring", nth=12)
+    fail_on_event(first, "monitoring", nth=12, while_writing=while_writing)
 
     with pytest.raises(HandlerFailure):
         first.catch_up()

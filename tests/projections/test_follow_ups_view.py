@@ -46,6 +46,8 @@ def test_overdue_and_due_soon_follow_the_calendar_without_any_new_event(cases_db
     [overdue] = follow_ups(status="overdue")
     assert (overdue["id"], overdue["overdue"], overdue["days_overdue"]) == (soon, True, 3)
     assert follow_ups(status="due-soon") == []
+    views = ReadModels(cases_db.konvergen)
+    assert [views.count_follow_ups(ADMIN, status=s) for s in ("overdue", "due-soon", "open")] == [1, 0, 2]
 
 
 def test_rescheduling_moves_the_due_date_and_the_assignee(cases_db, engine_db, follow_ups):
