@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 
 from domain.household import Household
-from domain.reference import RegionCatalogue
 from projections.engine import Projection
 from projections.sql import Inserts, RowSet, Staged, as_utc, decode_cursor, encode_cursor, metadata, scope_clause
 from service.access import ReadScope

@@ -7,6 +7,7 @@ One place turns an actor into a ``ReadScope``, takes "today" from the service's 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from projections.audit_trail import list_audit_events
 from projections.follow_ups import count_follow_ups, list_follow_ups
@@ -53,7 +54,15 @@ class ReadModels:
             self.db, self._scope(reader), kecamatan=kecamatan, village=village, regions=self.konvergen.regions
         )
 
-    def follow_ups(self, reader: Actor, *, kecamatan: str | None = None, village: str | None = None, **filters) -> dict:
+    def follow_ups(
+        self,
+        reader: Actor,
+        *,
+        kecamatan: str | None = None,
+        village: str | None = None,
+        household_id: UUID | str | None = None,
+        **filters,
+    ) -> dict:
         """Open follow-ups; ``status`` is ``open``, ``overdue`` or ``due-soon``."""
         self._check_area(kecamatan, village)
         return list_follow_ups(
@@ -62,6 +71,7 @@ class ReadModels:
             today=self.konvergen.clock.today(),
             kecamatan=kecamatan,
             village=village,
+            household_id=str(household_id) if household_id else None,
             regions=self.konvergen.regions,
             **filters,
         )
@@ -81,9 +91,23 @@ class ReadModels:
         )
 
     def audit_events(
-        self, reader: Actor, *, since: datetime | None = None, until: datetime | None = None, **filters
+        self,
+        reader: Actor,
+        *,
+        household_id: UUID | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        **filters,
     ) -> dict:
-        return list_audit_events(self.db, self._scope(reader), since=since, until=until, **filters)
+        """The audit trail newest first; ``actor``, ``event_type`` and a time range narrow it."""
+        return list_audit_events(
+            self.db,
+            self._scope(reader),
+            household_id=str(household_id) if household_id else None,
+            since=since,
+            until=until,
+            **filters,
+        )
 
     def projection_status(self, reader: Actor) -> list[dict]:
         """Positions and lag of every projection: for administrators only."""

@@ -127,9 +127,10 @@ class ProjectionRunner:
         """One catch-up of every projection, in this thread (one at a time per process)."""
         with self._catching_up:
             if not self._prepared:
-                rebuilt = self.engine.prepare()
-                if rebuilt:
-                    log.warning("projections %s are new or stale: rebuilding them", ", ".join(rebuilt))
+                stale = self.engine.stale()
+                if stale:
+                    log.warning("projections %s are new or stale: rebuilding them", ", ".join(stale))
+                self.engine.prepare()
                 self._prepared = True
             result = self.engine.catch_up()
             self._publish(self.engine.min_position())

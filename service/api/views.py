@@ -284,8 +284,6 @@ def list_follow_ups(query: dict):
 
     Overdue and due soon are decided from today's date in WIB when asked, never stored.
     """
-    if query.get("household_id"):
-        query["household_id"] = str(query["household_id"])
     return _views().follow_ups(current_actor(), **query)
 
 
@@ -336,8 +334,6 @@ def list_audit_events(query: dict):
 
     ``since`` is inclusive and ``until`` exclusive; a time without a zone is UTC.
     """
-    if query.get("household_id"):
-        query["household_id"] = str(query["household_id"])
     return _views().audit_events(current_actor(), **query)
 
 
