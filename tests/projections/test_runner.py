@@ -9,7 +9,7 @@ import pytest
 
 from projection_builders import ADMIN, Cases
 from projections.read_models import ReadModels
-from projections.runner import ProjectionRunner, TrackingWatcher, build_engine, start_projections
+from projections.runner import ProjectionRunner, TrackingWatcher, build_engine, listener_factory_for, start_projections
 
 
 @pytest.fixture
@@ -105,3 +105,26 @@ def test_a_wait_gives_up_after_its_timeout_when_the_views_cannot_catch_up(sqlite
 def test_an_unknown_mode_is_refused_naming_the_setting(konvergen):
     with pytest.raises(ValueError, match="KONVERGEN_PROJECTIONS"):
         start_projections(konvergen, mode="sometimes")
+
+
+def test_on_postgresql_the_runner_wakes_on_the_event_stores_notify_not_the_poll(konvergen_db, clock):
+    from service.container import Konvergen
+
+    if konvergen_db.storage.kind != "postgresql":
+        pytest.skip("only PostgreSQL notifies listeners of inserts; SQLite is polled")
+    runner = ProjectionRunner(build_engine(konvergen_db), poll_interval=60, listener_factory=listener_factory_for(konvergen_db))
+    konvergen_db.projections = runner.start()
+    runner.catch_up()  # prepared; from now on only a NOTIFY can wake it within the minute
+    time.sleep(0.3)  # the listener is connected
+    elsewhere = Konvergen(konvergen_db.storage.url, clock=clock)  # a writer in another process
+    try:
+        Cases(elsewhere).register(name="Lewat Notify")
+    finally:
+        elsewhere.close()
+    head = konvergen_db.households.recorder.max_notification_id()
+
+    deadline = time.monotonic() + 10
+    while runner.position < head and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert runner.position >= head
