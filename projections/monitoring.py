@@ -400,7 +400,7 @@ def monitoring_summary(
     unreached_count = int(reach.get(0, 0))
     return {
         "filters": {"kecamatan": kecamatan, "village": village},
-        **_household_counts(categories, "village" if by_village else "kecamatan", regions),
+        **household_counts(categories, "village" if by_village else "kecamatan", regions),
         "interventions": [
             {
                 "programme": programme,
@@ -439,7 +439,10 @@ def monitoring_summary(
     }
 
 
-def _household_counts(rows, level: str, regions: RegionCatalogue | None) -> dict:
+def household_counts(rows, level: str, regions: RegionCatalogue | None) -> dict:
+    """Households and persons by category, status and area, from rows of (area code,
+    category, status, households, persons): the summary's shape, shared with the
+    auditors' past summaries so both answer in the same terms."""
     totals = {"households": 0, "persons": 0}
     by_category: dict[str, dict] = {}
     by_status: dict[str, dict] = {}

@@ -41,6 +41,7 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import InvalidValue
 from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
+from projections.monitoring import household_counts
 from service.access import Actor
 from service.audit import access_log as log
 from service.audit.chain_store import supports_chain
@@ -391,31 +392,9 @@ class BitemporalReports:
 
 
 def _household_counts(counts: Counter, persons: Counter, level: str, regions) -> dict:
-    totals = {"households": 0, "persons": 0}
-    by_category: dict[str, dict] = {}
-    by_status: dict[str, dict] = {}
-    areas: dict[str, dict] = {}
-    for (code, category, status), households in counts.items():
-        people = persons[(code, category, status)]
-        area = areas.setdefault(code, {"code": code, "level": level, "households": 0, "persons": 0, "categories": {}})
-        for bucket in (
-            totals,
-            by_category.setdefault(category, {"category": category, "households": 0, "persons": 0}),
-            by_status.setdefault(status, {"status": status, "households": 0, "persons": 0}),
-            area,
-            area["categories"].setdefault(category, {"households": 0, "persons": 0}),
-        ):
-            bucket["households"] += households
-            bucket["persons"] += people
-    for area in areas.values():
-        region = regions.get(area["code"]) if area["code"] else None
-        area["name"] = region.name if region else area["code"]
-    return {
-        "totals": totals,
-        "by_category": sorted(by_category.values(), key=lambda b: b["category"]),
-        "by_status": sorted(by_status.values(), key=lambda b: b["status"]),
-        "by_area": [areas[code] for code in sorted(areas, key=lambda c: c or "")],
-    }
+    rows = [(code, category, status, households, persons[(code, category, status)])
+            for (code, category, status), households in counts.items()]
+    return household_counts(rows, level, regions)
 
 
 def _figures(summary: dict) -> dict[tuple[str, str], int]:
