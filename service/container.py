@@ -61,6 +61,9 @@ class Konvergen:
         self.users.regions = catalogue
         self.households.regions = catalogue
         self.households.access.regions = catalogue
+        engine = getattr(self.projections, "engine", None)
+        for projection in getattr(engine, "projections", {}).values():
+            projection.regions = catalogue
 
     def close(self) -> None:
         if self.projections is not None:
