@@ -12,7 +12,7 @@ from uuid import UUID
 from projections.audit_trail import list_audit_events
 from projections.follow_ups import count_follow_ups, list_follow_ups
 from projections.monitoring import monitoring_summary
-from projections.register import search_households
+from projections.register import MAX_MAP_POINTS, map_points, search_households
 from service.access import ADMIN, Actor
 from service.errors import Forbidden
 
@@ -44,6 +44,28 @@ class ReadModels:
             today=self.konvergen.clock.today(),
             kecamatan=kecamatan,
             village=village,
+            regions=self.konvergen.regions,
+            **filters,
+        )
+
+    def map_points(
+        self,
+        reader: Actor,
+        *,
+        kecamatan: str | None = None,
+        village: str | None = None,
+        limit: int = MAX_MAP_POINTS,
+        **filters,
+    ) -> dict:
+        """Households with coordinates, filtered like ``households``; ``truncated`` past ``limit``."""
+        self._check_area(kecamatan, village)
+        return map_points(
+            self.db,
+            self._scope(reader),
+            today=self.konvergen.clock.today(),
+            kecamatan=kecamatan,
+            village=village,
+            limit=limit,
             regions=self.konvergen.regions,
             **filters,
         )

@@ -4,7 +4,8 @@ Search by KK or NIK (exact; a NIK matches any member still in the household, thr
 the members table) or by name prefix (case- and accent-insensitive, through the
 normalised ``name_key`` column). "Planned" counts interventions still planned, not
 yet delivered or cancelled. "Has an overdue follow-up" is decided at query time from
-the earliest open due date and today's date, never stored.
+the earliest open due date and today's date, never stored. The coordinates (``lat``,
+``lon``; empty when not recorded) are kept so the map reads its points here too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     SmallInteger,
@@ -61,6 +63,8 @@ register_households = Table(
     Column("status", String(16), nullable=False),
     Column("category", String(20), nullable=True),
     Column("desil", SmallInteger, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
     Column("category_effective_on", Date, nullable=True),
     Column("planned_interventions", Integer, nullable=False),
     Column("delivered_interventions", Integer, nullable=False),
@@ -92,6 +96,7 @@ register_members = Table(
 SIXTEEN_DIGITS = re.compile(r"^[0-9]{16}$")
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+MAX_MAP_POINTS = 5000  # what a phone's browser draws without stalling
 
 
 def name_key(name: str) -> str:
@@ -105,7 +110,7 @@ def name_key(name: str) -> str:
 
 class HouseholdRegister(Projection):
     name = "household_register"
-    version = 1
+    version = 2
     tables = (register_households, register_members)
 
     def __init__(self, regions: RegionCatalogue):
@@ -158,6 +163,7 @@ class HouseholdRegister(Projection):
     def _registered(self, household_id: str, event: Household.Registered) -> None:
         village = event.address["village_code"]
         head = event.head
+        location = event.location or {}
         self.households.add(
             {
                 "household_id": household_id,
@@ -170,6 +176,8 @@ class HouseholdRegister(Projection):
                 "status": ACTIVE,
                 "category": None,
                 "desil": None,
+                "lat": location.get("lat"),
+                "lon": location.get("lon"),
                 "category_effective_on": None,
                 "planned_interventions": 0,
                 "delivered_interventions": 0,
@@ -199,6 +207,10 @@ class HouseholdRegister(Projection):
         if "head_name" in changes:
             row["head_name"] = changes["head_name"]
             row["name_key"] = name_key(changes["head_name"])
+        if "location" in changes:  # None clears the coordinates
+            location = changes["location"] or {}
+            row["lat"] = location.get("lat")
+            row["lon"] = location.get("lon")
 
     def _member_added(self, household_id, _row, event: Household.MemberAdded) -> None:
         self.members.add({"household_id": household_id, "nik": event.member["nik"]})
@@ -301,6 +313,76 @@ def search_households(
     anything else is a name prefix.
     """
     t = register_households
+    conditions = _register_conditions(
+        scope, today, q=q, kk_number=kk_number, nik=nik, name=name, kecamatan=kecamatan, village=village,
+        category=category, desil=desil, status=status, without_delivery=without_delivery, overdue=overdue,
+    )
+    if cursor:
+        after_key, after_id = decode_cursor(cursor, (str, str))
+        conditions.append(tuple_(t.c.name_key, t.c.household_id) > tuple_(after_key, after_id))
+    limit = max(1, min(limit, MAX_PAGE))
+    statement = (
+        select(t).where(*conditions).order_by(t.c.name_key, t.c.household_id).limit(limit + 1)
+    )
+    with db.connect() as conn:
+        rows = [dict(r) for r in conn.execute(statement).mappings()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [_register_item(row, today, regions) for row in rows],
+        "next_cursor": encode_cursor(rows[-1]["name_key"], rows[-1]["household_id"]) if more else None,
+    }
+
+
+def map_points(
+    db: Engine,
+    scope: ReadScope,
+    *,
+    today: date,
+    limit: int = MAX_MAP_POINTS,
+    regions: RegionCatalogue | None = None,
+    **filters,
+) -> dict:
+    """The households with coordinates that ``search_households`` would list, for a map.
+
+    Takes the same filters (without paging) and returns at most ``limit`` points in
+    name order: ``{"items": [...], "truncated": True}`` when more matched.
+    """
+    t = register_households
+    conditions = _register_conditions(scope, today, **filters)
+    conditions += [t.c.lat.is_not(None), t.c.lon.is_not(None)]
+    limit = max(1, min(limit, MAX_MAP_POINTS))
+    columns = (t.c.household_id, t.c.kk_number, t.c.head_name, t.c.category, t.c.lat, t.c.lon, t.c.village_code)
+    statement = select(*columns).where(*conditions).order_by(t.c.name_key, t.c.household_id).limit(limit + 1)
+    with db.connect() as conn:
+        rows = conn.execute(statement).all()
+    items = [
+        {"id": household_id, "kk_number": kk, "head_name": head_name, "category": category,
+         "lat": lat, "lon": lon, "village_code": village_code,
+         "village_name": region_name(regions, village_code) if regions is not None else None}
+        for household_id, kk, head_name, category, lat, lon, village_code in rows[:limit]
+    ]
+    return {"items": items, "truncated": len(rows) > limit}
+
+
+def _register_conditions(
+    scope: ReadScope,
+    today: date,
+    *,
+    q: str | None = None,
+    kk_number: str | None = None,
+    nik: str | None = None,
+    name: str | None = None,
+    kecamatan: str | None = None,
+    village: str | None = None,
+    category: str | None = None,
+    desil: int | None = None,
+    status: str | None = None,
+    without_delivery: bool = False,
+    overdue: bool = False,
+) -> list:
+    """The reader's scope and the list's filters as WHERE conditions (list and map alike)."""
+    t = register_households
     conditions = [scope_clause(scope, t.c.village_code, t.c.kecamatan_code)]
     q = (q or "").strip()
     if q and SIXTEEN_DIGITS.match(q):
@@ -328,21 +410,7 @@ def search_households(
         conditions.append(t.c.delivered_interventions == 0)
     if overdue:
         conditions.append(t.c.next_follow_up_on < today)
-    if cursor:
-        after_key, after_id = decode_cursor(cursor, (str, str))
-        conditions.append(tuple_(t.c.name_key, t.c.household_id) > tuple_(after_key, after_id))
-    limit = max(1, min(limit, MAX_PAGE))
-    statement = (
-        select(t).where(*conditions).order_by(t.c.name_key, t.c.household_id).limit(limit + 1)
-    )
-    with db.connect() as conn:
-        rows = [dict(r) for r in conn.execute(statement).mappings()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [_register_item(row, today, regions) for row in rows],
-        "next_cursor": encode_cursor(rows[-1]["name_key"], rows[-1]["household_id"]) if more else None,
-    }
+    return conditions
 
 
 def _households_with_member(nik: str):

@@ -39,7 +39,8 @@ class Cases:
         # Follow-ups name an assignee; these tests are not about the user directory.
         self.households.user_exists = lambda username: True
 
-    def register(self, *, name: str = "Asep Sunandar", village: str = CILEUNYI_KULON, members: int = 1) -> str:
+    def register(self, *, name: str = "Asep Sunandar", village: str = CILEUNYI_KULON, members: int = 1,
+                 location: dict | None = None) -> str:
         self.serial += 1
         base = self.serial * 10
         people = [
@@ -54,6 +55,7 @@ class Cases:
             head={"nik": nik(base), "name": name, "sex": "L", "birth_date": date(1980, 3, 12)},
             address={"street": "Jl. Cileunyi", "rt": "3", "rw": "7", "village_code": village},
             members=people,
+            location=location,
         )
         return result["id"]
 
