@@ -40,6 +40,10 @@
     link.textContent = element.getAttribute("data-open-label");
     box.appendChild(name);
     box.appendChild(document.createElement("br"));
+    if (point[5]) {
+      box.appendChild(document.createTextNode(point[5]));
+      box.appendChild(document.createElement("br"));
+    }
     box.appendChild(link);
     return box;
   }

@@ -19,7 +19,7 @@ from service.web.support import current_actor
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 
-MAX_POINTS = 500  # see read_models.map_points: one household load per point, for now
+MAX_POINTS = 5000  # one query on the register view; more would stall a phone's browser
 
 
 @bp.route("/")
@@ -38,14 +38,15 @@ def index():
 
 @bp.route("/points.json")
 def points():
-    """[[lat, lon, category index, household id, head's name], ...]: compact for phones."""
+    """[[lat, lon, category index, household id, head's name, village], ...]: compact for phones."""
     filters = area_filter(HouseholdFilter).values()
     result = read_models.map_points(current_actor(), limit=MAX_POINTS, **filters)
     order = {c: i for i, c in enumerate(CATEGORIES)}
     return jsonify(
         {
             "points": [
-                [round(p["lat"], 5), round(p["lon"], 5), order.get(p["category"], len(CATEGORIES)), p["id"], p["head_name"]]
+                [round(p["lat"], 5), round(p["lon"], 5), order.get(p["category"], len(CATEGORIES)), p["id"], p["head_name"],
+                 p["village_name"]]
                 for p in result["items"]
             ],
             "colours": [CATEGORY_COLOURS[c] for c in CATEGORIES] + [CATEGORY_COLOURS[None]],

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sqlalchemy import func, select
-
-from domain.household import CLOSED
-from projections.follow_ups import open_follow_ups
 from projections.read_models import ReadModels
-from projections.sql import scope_clause
 from service.access import Actor
 from service.web.support import konvergen
 
@@ -50,24 +45,8 @@ def follow_ups(actor: Actor, *, status: str = "open", cursor: str | None = None,
 
 
 def overdue_count(actor: Actor, *, kecamatan: str | None = None, village: str | None = None) -> int:
-    """How many open follow-ups in view are past their due date (the dashboard's figure).
-
-    The same rows ``list_follow_ups(status="overdue")`` pages through, counted in SQL.
-    TODO for the projections: offer this as ``ReadModels.count_follow_ups``.
-    """
-    f = open_follow_ups
-    k = konvergen()
-    conditions = [
-        scope_clause(scope_of(actor), f.c.village_code, f.c.kecamatan_code),
-        f.c.household_status != CLOSED,
-        f.c.due_on < k.clock.today(),
-    ]
-    if kecamatan:
-        conditions.append(f.c.kecamatan_code == kecamatan)
-    if village:
-        conditions.append(f.c.village_code == village)
-    with k.storage.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(f).where(*conditions)).scalar_one())
+    """How many open follow-ups in view are past their due date (the dashboard's figure)."""
+    return _views().count_follow_ups(actor, status="overdue", kecamatan=kecamatan, village=village)
 
 
 def scope_of(actor: Actor):
@@ -84,21 +63,6 @@ def all_follow_ups(actor: Actor, *, status: str = "open", **filters) -> Iterator
             return
 
 
-def map_points(actor: Actor, *, limit: int, **filters) -> dict:
-    """Households with coordinates: ``{"items": [{id, lat, lon, category, head_name}], "truncated"}``.
-
-    The register projection keeps no coordinates, so this reads each listed household
-    through the ``get_household`` use case (scope included): correct, but one load per
-    point, hence the low ``limit``. It belongs in the projections as a query over
-    stored coordinates; then the map can show a whole kabupaten at once.
-    """
-    households = konvergen().households
-    items: list[dict] = []
-    for row in all_households(actor, **filters):
-        if len(items) >= limit:
-            return {"items": items, "truncated": True}
-        location = households.get_household(actor, row["id"])["location"]
-        if location:
-            items.append({"id": row["id"], "lat": location["lat"], "lon": location["lon"],
-                          "category": row["category"], "head_name": row["head_name"]})
-    return {"items": items, "truncated": False}
+def map_points(actor: Actor, **filters) -> dict:
+    """Households with coordinates, from the register view: ``{"items": [...], "truncated"}``."""
+    return _views().map_points(actor, **filters)

@@ -99,14 +99,16 @@ def test_the_village_choices_follow_the_kecamatan_and_the_readers_area(web):
 
 
 def test_the_map_points_are_the_households_with_coordinates_in_view_coloured_by_category(web, households, konvergen, people):
-    konvergen.households.correct_identification(people["admin"], households["Euis Hidayat"], clear_location=True, reason="salah titik")
+    cleared = konvergen.households.correct_identification(people["admin"], households["Euis Hidayat"], clear_location=True, reason="salah titik")
+    konvergen.wait_for(cleared["position"])  # the map reads the register view
     browser = web("asep")
     page = text(browser.get("/map/"))
     assert 'data-points-url="/map/points.json' in page and "leaflet.js" in page
     data = browser.get("/map/points.json?category=").get_json()
     assert [p[4] for p in data["points"]] == ["Ujang Supriatna"]  # Euis has no point now; Cecep is Dedi's
-    lat, lon, colour_index, household_id, _name = data["points"][0]
+    lat, lon, colour_index, household_id, _name, village = data["points"][0]
     assert (lat, lon) == (-6.93, 107.75) and household_id == households["Ujang Supriatna"]
+    assert village == "Cileunyi Wetan"
     assert data["colours"][colour_index] == "#b3261e"  # miskin ekstrem
     assert data["truncated"] is False and data["household_url"] == "/households/HOUSEHOLD_ID"
 
@@ -114,3 +116,22 @@ def test_the_map_points_are_the_households_with_coordinates_in_view_coloured_by_
 def test_the_map_points_follow_the_filters(web, households):
     data = web("admin").get("/map/points.json?kecamatan=32.04.06").get_json()
     assert [p[4] for p in data["points"]] == ["Cecep Permana"]
+
+
+def test_the_map_says_when_it_shows_only_the_first_households(web, households, monkeypatch):
+    from service.web import maps
+
+    monkeypatch.setattr(maps, "MAX_POINTS", 2)
+    browser = web("admin")
+    data = browser.get("/map/points.json").get_json()
+    assert [p[4] for p in data["points"]] == ["Cecep Permana", "Euis Hidayat"] and data["truncated"] is True
+    assert 'data-truncated="Hanya {n} rumah tangga pertama yang ditampilkan' in text(browser.get("/map/"))
+
+
+def test_the_map_reads_its_points_from_the_register_view_not_the_event_store(web, households, konvergen, monkeypatch):
+    def no_event_store_reads(*args, **kwargs):
+        raise AssertionError("the map loaded a household from the event store")
+
+    monkeypatch.setattr(konvergen.households, "get_household", no_event_store_reads)
+    data = web("admin").get("/map/points.json").get_json()
+    assert sorted(p[4] for p in data["points"]) == ["Cecep Permana", "Euis Hidayat", "Ujang Supriatna"]
