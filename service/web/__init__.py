@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from service.access import ADMIN, AUDITOR
 from service.api import API_PREFIX
-from service.web import audit, auth, commands, dashboard, exports, filters, households, maps, visits
+from service.web import audit, auth, commands, dashboard, exports, filters, households, imports, maps, visits
 from service.web.errors import init_error_pages
 from service.web.i18n import init_i18n
 from service.web.i18n import lazy_gettext as _l
@@ -43,6 +43,8 @@ def _nav_items() -> list[dict]:
     items.append(("web.exports.index", _l("Exports")))
     if actor.role in AUDIT_ROLES:
         items.append(("web.audit.index", _l("Audit")))
+    if actor.role == ADMIN:
+        items.append(("web.imports.index", _l("Imports")))
     current = request.endpoint or ""
     return [
         {"url": url_for(endpoint), "label": text, "active": current.startswith(endpoint.rsplit(".", 1)[0])}
@@ -94,7 +96,7 @@ def init_web(app: Flask) -> None:
             return app.login_manager.unauthorized()
         return None
 
-    for area in (auth, dashboard, households, commands, filters, maps, visits, exports, audit):
+    for area in (auth, dashboard, households, commands, filters, maps, visits, exports, audit, imports):
         web.register_blueprint(area.bp)
     init_error_pages(app, web)
     app.register_blueprint(web)

@@ -1,0 +1,141 @@
+"""The administrators' import pages: upload, preview, confirm, rejection report, and
+who may use them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from service.app import create_app
+from web_helpers import TEST_CONFIG, form_values, text
+
+HEADER = "No KK,NIK,Nama,Hubungan,Jenis Kelamin,Tanggal Lahir,Alamat,RT,RW,Kode Desa,Desil,Kategori\n"
+GOOD = (
+    HEADER
+    + "3204051200000001,3204051705800011,Dadang Sukmana,Kepala Keluarga,L,1980-05-17,Jl. Cileunyi 5,3,7,32.04.05.2001,1,Miskin Ekstrem\n"
+    + "3204051200000001,3204054902830012,Euis Ma'ruf,Istri,P,1983-02-09,,3,7,,,\n"
+    + "3204051200000002,3204051705800021,Ujang Rahmat,Kepala Keluarga,L,1980-05-17,Jl. Cibiru 2,4,8,32.04.05.2001,3,Miskin\n"
+)
+BAD = (
+    HEADER
+    + "3204051200000003,3204051705800031,Asep Saepudin,Kepala Keluarga,L,1980-05-17,Jl. Cileunyi 9,3,7,99.99.99.9999,1,Miskin\n"
+    + "3204051200000004,32040517058,Iis Dahlia,Kepala Keluarga,P,1981-03-02,Jl. Cileunyi 1,3,7,32.04.05.2001,2,Miskin\n"
+)
+
+
+@pytest.fixture
+def uploads(tmp_path) -> Path:
+    return tmp_path / "uploads"
+
+
+@pytest.fixture
+def app(konvergen, people, projections, uploads):
+    """The web tests' app, keeping uploads in the test's own folder."""
+    return create_app(konvergen, {**TEST_CONFIG, "KONVERGEN_IMPORT_FOLDER": str(uploads)})
+
+
+def upload(browser, content: str, name: str = "p3ke.csv", layout: str = "households", **fields):
+    data = {"layout": layout, "file": (io.BytesIO(content.encode("utf-8")), name), **fields}
+    return browser.post("/imports/", data, content_type="multipart/form-data")
+
+
+def confirm_fields(html: str) -> dict:
+    return {k: v for k, v in form_values(html).items() if k in ("csrf_token", "token", "sha256", "layout", "file_date")}
+
+
+def test_an_admin_uploads_sees_a_preview_confirms_and_the_households_are_registered(web, konvergen, people):
+    admin = web("admin")
+    preview = upload(admin, GOOD)
+    assert preview.status_code == 200
+    page = text(preview)
+    assert "Dadang Sukmana" in page and "Euis Ma&#39;ruf" in page
+    assert re.search(r'id="count-rows">3<', page) and re.search(r'id="count-households_created">2<', page)
+
+    done = admin.post("/imports/confirm", confirm_fields(page))
+    assert done.status_code == 302
+    result = admin.get(done.headers["Location"])
+    assert 'id="import-status">completed<' in text(result)
+    assert re.search(r'id="count-households_created">2<', text(result))
+    found = konvergen.households.find_by_kk(people["admin"], "3204051200000001")
+    assert [m["name"] for m in found["members"]] == ["Dadang Sukmana", "Euis Ma'ruf"]
+    assert "p3ke.csv" in text(admin.get("/imports/"))
+
+
+def test_the_preview_writes_nothing(web, konvergen, people):
+    from service.errors import HouseholdNotFound
+
+    assert upload(web("admin"), GOOD).status_code == 200
+    with pytest.raises(HouseholdNotFound):
+        konvergen.households.find_by_kk(people["admin"], "3204051200000001")
+
+
+@pytest.mark.parametrize("username", ["asep", "sri", "dinsos", "inspektur"])
+def test_only_administrators_may_open_or_use_the_import_pages(web, username):
+    browser = web(username)
+    assert browser.get("/imports/").status_code == 403
+    assert upload(browser, GOOD).status_code == 403
+    assert "/imports/" not in text(browser.get("/exports/"))
+
+
+def test_the_menu_offers_imports_to_administrators(web):
+    assert 'href="/imports/"' in text(web("admin").get("/exports/"))
+
+
+def test_an_upload_without_the_csrf_token_is_refused_and_nothing_is_kept(web, uploads):
+    admin = web("admin")
+    data = {"layout": "households", "file": (io.BytesIO(GOOD.encode()), "p3ke.csv")}
+    response = admin.post("/imports/", data, csrf=False, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_a_confirmation_without_the_csrf_token_is_refused_and_imports_nothing(web, konvergen, people):
+    from service.errors import HouseholdNotFound
+
+    admin = web("admin")
+    fields = confirm_fields(text(upload(admin, GOOD)))
+    fields.pop("csrf_token")
+    assert admin.post("/imports/confirm", fields, csrf=False).status_code == 400
+    with pytest.raises(HouseholdNotFound):
+        konvergen.households.find_by_kk(people["admin"], "3204051200000001")
+
+
+def test_a_bad_file_shows_its_rejections_with_line_column_and_reason_and_offers_the_report(web, konvergen, people):
+    admin = web("admin")
+    page = text(upload(admin, BAD, name="desa.csv"))
+    assert re.search(r'id="count-rows_rejected">2<', page)
+    assert "Kode Desa" in page and "NIK" in page
+    assert re.search(r"<td[^>]*>2</td><td[^>]*>Kode Desa</td>", page)
+
+    result = admin.get(admin.post("/imports/confirm", confirm_fields(page)).headers["Location"])
+    csv_link, xlsx_link = re.findall(r'href="(/imports/[0-9a-f]{32}/rejections\.(?:csv|xlsx))"', text(result))
+    report = list(csv.DictReader(io.StringIO(admin.get(csv_link).get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["line"] if "line" in r else list(r.values())[0]) for r in report] == ["2", "3"]
+    sheet = load_workbook(io.BytesIO(admin.get(xlsx_link).get_data())).active
+    assert len(list(sheet.values)) == 3  # header and two rejected rows
+
+
+def test_a_file_changed_between_the_preview_and_the_confirmation_is_refused(web, konvergen, people, uploads):
+    from service.errors import HouseholdNotFound
+
+    admin = web("admin")
+    fields = confirm_fields(text(upload(admin, GOOD)))
+    saved = next((uploads / fields["token"]).iterdir())
+    saved.write_text(GOOD.replace("Dadang Sukmana", "Dadang Diganti"), encoding="utf-8")
+
+    response = admin.post("/imports/confirm", fields)
+    assert response.status_code == 409
+    assert "not the file that was previewed" in text(response)
+    with pytest.raises(HouseholdNotFound):
+        konvergen.households.find_by_kk(people["admin"], "3204051200000001")
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused_by_the_form(web):
+    response = upload(web("admin"), "hello", name="notes.txt")
+    assert response.status_code == 422
+    assert 'id="file-error"' in text(response)
