@@ -26,6 +26,7 @@ from service.audit.chain_store import ChainReader, Seal
 
 MAX_LISTED_PROBLEMS = 100
 PARALLEL_FROM = 300_000  # events; below this, starting a second process costs more than it saves
+RANGES_PER_WORKER = 8  # small enough that whoever finishes first waits little for the other
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class _SealCursor:
         seal = self.seals[self.index]
         result = self.result
         where = f"seal {seal.seq} ({seal.period}, notifications up to {seal.last_id})"
-        digest = sha256("".join(f"{link}\n" for link in self.links).encode()).hexdigest()
+        digest = sha256(("\n".join(self.links) + "\n" if self.links else "").encode()).hexdigest()
         expected_hash = seal_hash(
             seal.prev_seal_hash, seal.period, seal.first_id, seal.last_id, seal.count, seal.events_digest
         )
@@ -312,15 +313,16 @@ def _check_in_process(env: dict, name: str, after: int, upto: int, seals: list[S
 def verify(recorder, now: datetime, *, env: dict | None = None, name: str = "", workers: int = 1) -> Verification:
     """Every content hash, link and seal, recomputed; problems come in notification order.
 
-    With ``env`` (the application's environment) and a large store, ranges are checked
-    in ``workers`` processes. One is the default: on a machine whose cores are busy
-    serving (as measured by bench/audit.py) a second process cost more than it saved.
+    With ``env`` (the application's environment), a large store and ``workers`` above
+    one, the log is cut into many ranges shared between this process and ``workers - 1``
+    others (see ``_check_shared``). One is the default: on a machine whose cores are
+    busy serving, a second process can cost more than it saves (bench/audit.py measures both).
     """
     with recorder.chain_reader() as reader:
         seals = reader.seals()
         top = reader.max_chain_id()
-    parts = max(1, workers) if env is not None and top >= PARALLEL_FROM else 1
-    ends = _boundaries(seals, top, parts)
+    shared = env is not None and workers > 1 and top >= PARALLEL_FROM
+    ends = _boundaries(seals, top, workers * RANGES_PER_WORKER if shared else 1)
     jobs, after = [], 0
     for upto in ends:
         inside = [s for s in seals if after < s.last_id <= upto]
@@ -331,11 +333,34 @@ def verify(recorder, now: datetime, *, env: dict | None = None, name: str = "", 
         with recorder.chain_reader() as reader:
             ranges = [_check_range(reader, *jobs[0])]
     else:
-        with ProcessPoolExecutor(len(jobs), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_check_in_process, env, name, *job) for job in jobs]
-            ranges = [future.result() for future in futures]
+        ranges = _check_shared(recorder, env, name, jobs, workers)
     with recorder.chain_reader() as reader:
         return _stitch(reader, ranges, top, now)
+
+
+def _check_shared(recorder, env: dict, name: str, jobs: list[tuple], workers: int) -> list[_Range]:
+    """This process takes ranges from the front of the log, the workers from the back.
+
+    A spawned worker needs most of a second to start (it imports the application), so
+    a fixed even split would leave this process idle, or the work waiting on a worker
+    that has not started. Instead the workers are queued every range but the first, last
+    one first, and this process goes on from the front, cancelling each queued range it
+    takes, until it meets one a worker has already taken. On a busy machine the
+    workers may do little; nothing waits for them beyond the range they are on.
+    """
+    found: list = [None] * len(jobs)
+    with ProcessPoolExecutor(workers - 1, mp_context=get_context("spawn")) as pool:
+        queued = {index: pool.submit(_check_in_process, env, name, *jobs[index]) for index in range(len(jobs) - 1, 0, -1)}
+        with recorder.chain_reader() as reader:
+            found[0] = _check_range(reader, *jobs[0])
+            for index in range(1, len(jobs)):
+                if not queued[index].cancel():
+                    break
+                del queued[index]
+                found[index] = _check_range(reader, *jobs[index])
+        for index, future in queued.items():
+            found[index] = future.result()
+    return found
 
 
 def _stitch(reader: ChainReader, ranges: list[_Range], top: int, now: datetime) -> Verification:
