@@ -24,7 +24,7 @@ from flask_babel import Domain
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from werkzeug.utils import secure_filename
-from wtforms import DateField, HiddenField, SelectField
+from wtforms import DateField, HiddenField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Optional, Regexp
 
 from service.access import ADMIN
@@ -50,7 +50,8 @@ REPORT_TYPES = {"csv": "text/csv; charset=utf-8",
 
 
 def _layout_choices():
-    return [("households", lt("Households (one row per person)")), ("interventions", lt("Interventions (an agency's list)"))]
+    return [SelectChoice("households", lt("Households (one row per person)")),
+            SelectChoice("interventions", lt("Interventions (an agency's list)"))]
 
 
 class UploadForm(FlaskForm):
