@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, Iterator
 
-from flask import Blueprint, Response, abort, render_template, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_wtf import FlaskForm
 from openpyxl import Workbook
+from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional
 
 from domain.household import CATEGORIES
+from projections.audit_trail import event_types
+from service.access import ADMIN, AUDITOR
+from service.audit import audit_for
+from service.audit.access_log import EXPORT
+from service.clock import WIB
+from service.exporting.views import audit_row, iter_audit_events
 from service.web import read_models
+from service.web.errors import error_page
 from service.web.filters import AreaFilter, HouseholdFilter, area_filter
 from service.web.i18n import gettext as _
+from service.web.i18n import lazy_gettext as _l
 from service.web.labels import label
 from service.web.support import current_actor, display_names, konvergen
 
@@ -140,6 +151,36 @@ def _overdue_headers() -> list[str]:
             _("Due on"), _("Days overdue"), _("Purpose")]
 
 
+AUDIT_TRAIL_ROLES = (AUDITOR, ADMIN)
+
+
+class AuditTrailFilter(FlaskForm):
+    """Which events of the audit trail to download (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    by = StringField(_l("User"), validators=[Optional(), Length(max=64)])
+    event_type = SelectField(_l("Kind of event"), validators=[Optional()],
+                             choices=[SelectChoice("", _l("Everything")), *(SelectChoice(t, t) for t in event_types())])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To (inclusive)"), validators=[Optional()])
+
+    def values(self) -> dict:
+        """Days are whole WIB days: from the start of ``since`` to the end of ``until``."""
+        def start_of(day):
+            return datetime.combine(day, datetime.min.time(), WIB) if day else None
+
+        return {"actor": self.by.data or None, "event_type": self.event_type.data or None,
+                "since": start_of(self.since.data),
+                "until": start_of(self.until.data + timedelta(days=1)) if self.until.data else None}
+
+
+def _audit_trail_headers() -> list[str]:
+    return [_("Position"), _("Recorded at (UTC)"), _("Effective on"), _("Household id"), _("KK"), _("Version"),
+            _("Event"), _("User"), _("Source"), _("Summary")]
+
+
 # -- routes ---------------------------------------------------------------------------
 
 
@@ -148,8 +189,9 @@ def index():
     form = area_filter(HouseholdFilter)
     filters = form.values()
     area = {k: v for k, v in filters.items() if k in ("kecamatan", "village")}
+    audit_form = AuditTrailFilter(request.args) if current_actor().role in AUDIT_TRAIL_ROLES else None
     return render_template("exports/index.html", form=form, filters=filters, area=area,
-                           monitoring_tables=MONITORING_TABLES)
+                           monitoring_tables=MONITORING_TABLES, audit_form=audit_form)
 
 
 @bp.route("/households.<fmt>")
@@ -172,3 +214,22 @@ def monitoring(table: str, fmt: str):
 def overdue(fmt: str):
     filters = area_filter(AreaFilter).values()
     return table_response("overdue-visits", fmt, _overdue_headers(), _overdue_rows(current_actor(), filters))
+
+
+@bp.route("/audit-trail.<fmt>")
+def audit_trail(fmt: str):
+    """The audit trail within the reader's area, newest first; the download is logged."""
+    actor = current_actor()
+    if actor.role not in AUDIT_TRAIL_ROLES:
+        abort(403)
+    form = AuditTrailFilter(request.args)
+    if fmt not in FORMATS:
+        abort(404)
+    if not form.validate():
+        field, messages = next(iter(form.errors.items()))
+        return error_page(422, f"{form[field].label.text}: {messages[0]}")
+    filters = form.values()
+    asked = {("by" if k == "actor" else k): str(v) for k, v in filters.items() if v is not None}
+    audit_for(konvergen()).access_log.record_read(actor, EXPORT, None, table="audit_trail", **asked)
+    rows = (audit_row(event) for event in iter_audit_events(konvergen(), actor, **filters))
+    return table_response("audit-trail", fmt, _audit_trail_headers(), rows)
