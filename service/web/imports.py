@@ -44,7 +44,9 @@ UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 UPLOAD_FOLDER = "KONVERGEN_IMPORT_FOLDER"
 PENDING = "pending_imports"
-STALE_UPLOAD_SECONDS = 24 * 3600  # the upload tokens of this browser session
+STALE_UPLOAD_SECONDS = 24 * 3600
+UPLOAD_LIMIT = "KONVERGEN_IMPORT_MAX_BYTES"
+DEFAULT_UPLOAD_LIMIT = 64 * 1024 * 1024  # a P3KE extract of a kabupaten; the rest of the UI keeps 1 MB  # the upload tokens of this browser session
 REPORT_TYPES = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -69,6 +71,18 @@ class ConfirmForm(FlaskForm):
     sha256 = HiddenField(validators=[InputRequired(), Regexp(SHA256)])
     layout = HiddenField(validators=[InputRequired()])
     file_date = HiddenField(validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+
+
+@bp.record_once
+def _allow_large_uploads(state) -> None:
+    """Spreadsheets are bigger than any other form. The body is read by the CSRF
+    check, before this blueprint's own hooks run, so the limit is raised first,
+    for uploads to this page only (Werkzeug spools large files to disk)."""
+    def raise_limit() -> None:
+        if request.endpoint == f"web.{bp.name}.upload":
+            request.max_content_length = int(state.app.config.get(UPLOAD_LIMIT, DEFAULT_UPLOAD_LIMIT))
+
+    state.app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
 
 
 @bp.before_request
