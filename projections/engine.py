@@ -165,7 +165,7 @@ class ProjectionEngine:
         """
         names = self.names(names)
         tracking.create(self.db, checkfirst=True)
-        with write_transaction(self.db) as conn:
+        with write_transaction(self._connection or self.db) as conn:
             conn.execute(select(tracking.c.name).where(tracking.c.name.in_(names)).with_for_update()).all()
             tables = [t for name in names for t in self.projections[name].tables]
             for table in tables:
@@ -331,8 +331,8 @@ class ProjectionEngine:
     ) -> CatchUp:
         """Drops the views and replays every event into them, indexes built last."""
         names = self.names(names)
-        self.reset(names, indexes=False)
         with self.replaying():
+            self.reset(names, indexes=False)
             result = self.catch_up(names, batch_size=batch_size or REBUILD_BATCH_SIZE, on_progress=on_progress)
             self.finish_building(names)
         return result

@@ -46,8 +46,9 @@ metadata = MetaData()
 NAME_KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 LOAD_CHUNK = 500
-# 256 MiB of cache; NORMAL sync; index sorts in memory, on two threads.
-BULK_PRAGMAS = {"cache_size": -262144, "synchronous": 1, "temp_store": 2, "threads": 2}
+# 256 MiB of cache; NORMAL sync; index sorts in memory, on two threads; freed pages
+# not zeroed (see ``bulk_connection``).
+BULK_PRAGMAS = {"cache_size": -262144, "synchronous": 1, "temp_store": 2, "threads": 2, "secure_delete": 0}
 
 
 @contextmanager
@@ -98,6 +99,13 @@ def bulk_connection(engine: Engine) -> Iterator[Connection]:
     households), and WAL commits without fsync (``synchronous=NORMAL``: the database
     stays consistent; a power cut may undo the last batches, and a rebuild that does
     not finish is redone anyway, see ``ProjectionEngine.reset``).
+
+    Some SQLite builds (this one among them) zero every freed page by default
+    (``secure_delete``); dropping the old views then writes them all out once more, most
+    of a reset's time. Their content is derived from the event store in the same file
+    and the replay reuses those pages at once, so the zeroing protects nothing here.
+    ``synchronous`` stays NORMAL, never OFF: the views share their file with the event
+    store, and OFF lets a power cut corrupt the file, not just undo the replay.
     """
     with engine.connect() as conn:
         sqlite_db = conn.dialect.name == "sqlite"
@@ -141,35 +149,31 @@ def execute_many(conn: Connection, cache_key: tuple, build: Callable[[], Executa
     if entry is None:
         entry = _COMPILED[key] = _compile(dialect, build(), list(rows[0]))
     sql, convert = entry
-    conn.exec_driver_sql(sql, [convert(row) for row in rows])
+    conn.exec_driver_sql(sql, list(map(convert, rows)))
 
 
 def _compile(dialect, statement: Executable, columns: list[str]) -> tuple[str, Callable[[dict], Any]]:
-    """The statement's SQL, and a function from a row to its DBAPI parameters."""
+    """The statement's SQL, and a function from a row to its DBAPI parameters.
+
+    The function is generated as one expression (``(row["a"], p1(row["b"]), ...)``),
+    like ``collections.namedtuple`` does: a replay calls it for every row written, and
+    a loop over the columns per row cost more than the database's own work.
+    """
     compiled = statement.compile(dialect=dialect, column_keys=columns)
     names = list(compiled.positiontup if dialect.positional else compiled.binds)
-    fields = [name[2:] if name[:2] in ("k_", "v_") else name for name in names]
-    processors = []
+    namespace: dict[str, Callable] = {}
+    parts = []
     for index, name in enumerate(names):
+        field = name[2:] if name[:2] in ("k_", "v_") else name
+        value = f"row[{field!r}]"
         impl = compiled.binds[name].type.dialect_impl(dialect)
         processor = impl.bind_processor(dialect)
         if processor is not None:
-            processor = _same_text_faster(impl) or processor
-            processors.append((index, processor))
-    pick = itemgetter(*fields)
-    single = len(fields) == 1
-
-    positional = dialect.positional
-
-    def convert(row: dict):
-        values = (pick(row),) if single else pick(row)
-        if processors:
-            values = list(values)
-            for index, processor in processors:
-                values[index] = processor(values[index])
-            values = tuple(values)
-        return values if positional else dict(zip(names, values))
-
+            namespace[f"p{index}"] = _same_text_faster(impl) or processor
+            value = f"p{index}({value})"
+        parts.append(value if dialect.positional else f"{name!r}: {value}")
+    body = f"({', '.join(parts)},)" if dialect.positional else f"{{{', '.join(parts)}}}"
+    convert = eval(f"lambda row: {body}", namespace)  # noqa: S307 - built from column names only
     return compiled.string, convert
 
 
@@ -185,8 +189,8 @@ def _same_text_faster(impl) -> Callable | None:
 
 
 def _sqlite_datetime(value):
-    if type(value) is datetime:
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if type(value) is datetime:  # "YYYY-MM-DD HH:MM:SS.ffffff", any offset cut off
+        return value.isoformat(" ", "microseconds")[:26]
     return None if value is None else sqlite.DATETIME().bind_processor(sqlite.dialect())(value)
 
 
