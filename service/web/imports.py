@@ -32,6 +32,7 @@ from service.exporting.tables import FORMATS
 from service.importing.errors import ImportFileError
 from service.importing.importer import Importer
 from service.importing.layouts import LAYOUTS
+from service.web.messages import translate_reason
 from service.web.support import current_actor, konvergen
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -99,7 +100,12 @@ def _words():
         "households_unchanged": t("Households unchanged"), "households_rejected": t("Households rejected"),
         "interventions_created": t("Interventions recorded"), "interventions_updated": t("Interventions updated"),
         "interventions_unchanged": t("Interventions unchanged"),
-    }}
+    }, "date_sources": {
+        "option": t("as given"), "workbook": t("the workbook's saved date"), "import date": t("the import date"),
+    }, "statuses": {
+        "completed": t("completed"), "failed": t("failed"), "already_imported": t("already imported: nothing changed"),
+    }, "layouts": {"households": t("households"), "interventions": t("interventions")},
+        "reason": translate_reason}
 
 
 def _importer() -> Importer:

@@ -6,9 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 from openpyxl import load_workbook
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
@@ -61,7 +65,7 @@ def test_an_admin_uploads_sees_a_preview_confirms_and_the_households_are_registe
     done = admin.post("/imports/confirm", confirm_fields(page))
     assert done.status_code == 302
     result = admin.get(done.headers["Location"])
-    assert 'id="import-status">completed<' in text(result)
+    assert 'data-status="completed"' in text(result)
     assert re.search(r'id="count-households_created">2<', text(result))
     found = konvergen.households.find_by_kk(people["admin"], "3204051200000001")
     assert [m["name"] for m in found["members"]] == ["Dadang Sukmana", "Euis Ma'ruf"]
@@ -167,3 +171,19 @@ def post_large(browser, url: str, data: dict):
     file it never closes."""
     boundary, body = encode_multipart(MultiDict(data))
     return browser.client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_every_word_of_the_import_pages_is_translated_and_compiled(tmp_path):
+    """The pages' own catalogue (domain ``imports``), as the shared one is checked in test_web_i18n."""
+    root = Path(__file__).resolve().parents[2]
+    catalog = root / "service" / "translations" / "id" / "LC_MESSAGES" / "imports.po"
+    method_map = [("service/web/imports.py", "python"), ("service/templates/imports/**.html", "jinja2")]
+    found = {m if isinstance(m, str) else m[0]
+             for _f, _l, m, _c, _x in extract_from_dir(str(root), method_map, keywords={"t": None, "lt": None})}
+    with open(catalog, "rb") as stream:
+        translated = {m.id for m in read_po(stream) if m.id and m.string and not m.fuzzy}
+    assert found and not sorted(found - translated)
+    out = tmp_path / "imports.mo"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-i", str(catalog), "-o", str(out)],
+                   check=True, capture_output=True)
+    assert out.read_bytes() == (catalog.parent / "imports.mo").read_bytes()
