@@ -158,19 +158,20 @@ _NO_SEAL = float("inf")
 def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], prev_seal_hash: str) -> _Range:
     """The fast path: per row, two sha256 calls, one dict lookup and a few comparisons.
 
-    Each household's running state is one small list, ``[canonical id, last link, last
-    version]``, reached from the id as the event table stores it (no per-row conversion
-    to the canonical text) and, for the rare rows that need diagnosing, from the
-    canonical id. A row passes only if its version follows the household's last one and
-    its link recomputes from the last link and the event's own bytes, id, version and topic.
+    Each household's running state is one tuple, ``(canonical id, last link, last
+    version)``, keyed by the id as the events table stores it, so no row converts its
+    id to canonical text. Tuples, not lists: a tuple of strings and numbers leaves the
+    garbage collector's watch after its first collection, so a million rows do not make
+    every full collection walk every household. A row passes only if its version follows
+    the household's last one and its link recomputes from the last link and the event's
+    own bytes, id, version and topic; any other row is diagnosed.
     """
     found = _Range(Verification())
     result, firsts = found.result, found.firsts
     hash_of = sha256
     canonical = reader.canonical_id
-    by_stored: dict = {}  # the events table's id -> the household's running state
-    by_oid: dict = {}  # canonical id -> the same list
-    state_of = by_stored.get
+    households: dict = {}
+    household_of = households.get
     cursor = _SealCursor(seals, prev_seal_hash, result)
     boundary, seal_links = cursor.boundary, cursor.links
     append = seal_links.append
@@ -180,45 +181,32 @@ def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], 
                 seal_links = cursor.advance(nid)
                 boundary, append = cursor.boundary, seal_links.append
             append(link)
-            household = state_of(e_oid)
+            household = household_of(e_oid)
             if household is not None:
+                oid, last, version = household
                 if (
-                    e_version == household[2] + 1
-                    and hash_of(
-                        f"{household[1]}\n{household[0]}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()
-                    ).hexdigest() == link
+                    e_version == version + 1
+                    and hash_of(f"{last}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link
                 ):
-                    household[1] = link
-                    household[2] = e_version
+                    households[e_oid] = (oid, link, e_version)
                     continue
-            elif e_state is not None:
+            elif e_state is not None:  # the household's first row in this range
                 oid = canonical(e_oid)
-                household = by_oid.get(oid)
-                if household is None:  # the household's first row in this range
-                    if hash_of(f"{prev_stored}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link:
-                        by_stored[e_oid] = by_oid[oid] = [oid, link, e_version]
-                        firsts[oid] = (e_version, prev_stored, nid)
-                        continue
-                else:  # first met while diagnosing another row: continue from there
-                    by_stored[e_oid] = household
-                    if (
-                        e_version == household[2] + 1
-                        and hash_of(f"{household[1]}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link
-                    ):
-                        household[1] = link
-                        household[2] = e_version
-                        continue
+                if hash_of(f"{prev_stored}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link:
+                    households[e_oid] = (oid, link, e_version)
+                    firsts[oid] = (e_version, prev_stored, nid)
+                    continue
             else:
                 found.missing += 1
-            _diagnose(reader, found, by_oid, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
+            _diagnose(reader, found, households, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
     cursor.finish()
     result.events_checked = cursor.rows
-    found.last_links = {oid: household[1] for oid, household in by_oid.items()}
-    found.last_versions = {oid: household[2] for oid, household in by_oid.items()}
+    found.last_links = {oid: last for oid, last, _ in households.values()}
+    found.last_versions = {oid: version for oid, _, version in households.values()}
     return found
 
 
-def _diagnose(reader: ChainReader, found: _Range, by_oid: dict, row: tuple, e_oid, e_version, e_topic, e_state) -> None:
+def _diagnose(reader: ChainReader, found: _Range, households: dict, row: tuple, e_oid, e_version, e_topic, e_state) -> None:
     """Says what differs for a chain row whose link did not recompute (or whose version jumped)."""
     nid, oid, version, topic, content, prev, link, _backfilled = row
     result = found.result
@@ -226,16 +214,15 @@ def _diagnose(reader: ChainReader, found: _Range, by_oid: dict, row: tuple, e_oi
     where = f"household {oid} version {version} (notification {nid})"
     if link_hash(prev, oid, version, topic, content) != link:
         result.add(Problem("link_altered", f"{where}: its chain row was altered", oid, version, nid))
-    household = by_oid.get(oid)
+    key = reader.id_param(oid)  # the chain row's household, as the events table stores its id
+    household = households.get(key)
     if household is None:
         found.firsts[oid] = (version, prev, nid)  # linked to earlier ranges when stitching
-        by_oid[oid] = [oid, link, version]
     else:
         linkage = _linkage_problem(where, oid, version, prev, nid, (household[2], household[1]))
         if linkage:
             result.add(linkage)
-        household[1] = link
-        household[2] = version
+    households[key] = (oid, link, version)
     if e_state is None:
         result.add(Problem("missing_event", f"{where}: the event is missing from the event store", oid, version, nid))
     elif e_oid != oid or e_version != version:
