@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from service.access import Actor  # noqa: E402
 from service.container import Konvergen  # noqa: E402
 from service.importing import Importer  # noqa: E402
+from service.importing.importer import SAVE_BATCH  # noqa: E402
 from service.importing.layouts import HOUSEHOLDS  # noqa: E402
 
 ADMIN = Actor(username="bench.admin", role="admin")
@@ -141,7 +142,8 @@ def baseline_encode_and_insert(konvergen: Konvergen, source: Path, target: Path)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=250, help="households saved per transaction")
+    parser.add_argument("--batch-size", type=int, default=SAVE_BATCH,
+                        help=f"households saved per transaction (default: the importer's, {SAVE_BATCH})")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="konvergen-bench-import-") as directory:

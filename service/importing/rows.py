@@ -154,7 +154,12 @@ class PersonParser(RowParser):
         problems: list[tuple[str, str]] = []
         values = dict(self.defaults)
         for name, index, memo in self.memos:
-            value, reason = memo(row_cells[index] if index < length else None)
+            cell = row_cells[index] if index < length else None
+            # The memo's own dict first: most cells were seen before (one call less a cell).
+            try:
+                value, reason = memo.cache[cell]
+            except (KeyError, TypeError):
+                value, reason = memo(cell)
             if reason:
                 problems.append((name, reason))
             values[name] = value
