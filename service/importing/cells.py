@@ -124,6 +124,14 @@ def a_date(value: object) -> date | None:
     """ISO, dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, an Excel serial number or a date cell."""
     if value is None:
         return None
+    if type(value) is str and len(value) == 10 and value[4] == "-" == value[7] and value.isascii():
+        # The common case, YYYY-MM-DD as it should be written, without the regexes.
+        year, month, day = value[:4], value[5:7], value[8:]
+        if year.isdigit() and month.isdigit() and day.isdigit():
+            try:
+                return date(int(year), int(month), int(day))
+            except ValueError:
+                raise CellError(f"{value} is not a real date") from None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -163,7 +163,11 @@ class PersonParser(RowParser):
             if reason:
                 problems.append((name, reason))
             values[name] = value
-        kk, reason = self.kk(get("kk_number"))
+        kk_cell = get("kk_number")
+        try:
+            kk, reason = self.kk.cache[kk_cell]  # read when the row was staged
+        except (KeyError, TypeError):
+            kk, reason = self.kk(kk_cell)
         if reason:
             problems.append(("kk_number", reason))
         sex = values["sex"] or ""
