@@ -255,27 +255,27 @@ CATEGORY_LABELS = {
 _CATEGORY_ALIASES = {"miskin ekstrim": "miskin_ekstrem", "ekstrem": "miskin_ekstrem", "rentan miskin": "rentan"}
 
 
-def category(value: object) -> str:
+def _coded(value: object, codes, aliases: dict) -> str:
+    """A cell naming a code ("Miskin Ekstrem" -> miskin_ekstrem) or one of its aliases;
+    anything else comes back as written, for the domain to refuse with its reason."""
     key = _key(value)
     if not key:
         return ""
     code = key.replace(" ", "_")
-    if code in CATEGORIES:
+    if code in codes:
         return code
-    return _CATEGORY_ALIASES.get(key, text(value))
+    return aliases.get(key, text(value))
+
+
+def category(value: object) -> str:
+    return _coded(value, CATEGORIES, _CATEGORY_ALIASES)
 
 
 _SOURCE_ALIASES = {"p3ke": "p3ke_dtsen_import", "dtsen": "p3ke_dtsen_import", "p3ke dtsen": "p3ke_dtsen_import"}
 
 
 def category_source(value: object) -> str:
-    key = _key(value)
-    if not key:
-        return ""
-    code = key.replace(" ", "_")
-    if code in SOURCES:
-        return code
-    return _SOURCE_ALIASES.get(key, text(value))
+    return _coded(value, SOURCES, _SOURCE_ALIASES)
 
 
 # -- numbers ------------------------------------------------------------------------
