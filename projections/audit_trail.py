@@ -86,6 +86,7 @@ EFFECTIVE_DATE = {
 class AuditTrail(Projection):
     name = "audit_trail"
     version = 1
+    replay_cost = 8
     tables = (audit_households, audit_events)
 
     def stage(self, conn: Connection, events: Sequence[tuple[int, str, Household.Event]]) -> Staged:

@@ -72,6 +72,9 @@ class Projection:
     name: ClassVar[str]
     version: ClassVar[int]
     tables: ClassVar[tuple[Table, ...]]
+    # Seconds a replay of 100,000 households spends in this view's handlers and writes
+    # (bench/projections.py): how a parallel rebuild balances its processes.
+    replay_cost: ClassVar[int] = 1
 
     def __init__(self, regions: RegionCatalogue):
         self.regions = regions
@@ -120,12 +123,17 @@ class ProjectionEngine:
         *,
         clock: Clock | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        rebuild_share: Callable[[list[str], int | None], int] | None = None,
     ):
+        """``rebuild_share(names, batch_size)`` rebuilds some projections over the same
+        store and views from a fresh process (picklable; None where the store lives in
+        this process only); it lets ``rebuild`` use more than one process."""
         self.db = db
         self.log = log
         self.projections = {p.name: p for p in projections}
         self.clock = clock or Clock()
         self.batch_size = batch_size
+        self.rebuild_share = rebuild_share
         self._connection: Connection | None = None  # held for the length of a rebuild
 
     # -- set-up -------------------------------------------------------------------
@@ -328,9 +336,19 @@ class ProjectionEngine:
         *,
         batch_size: int | None = None,
         on_progress: Callable[[int], None] | None = None,
+        workers: int = 1,
     ) -> CatchUp:
-        """Drops the views and replays every event into them, indexes built last."""
+        """Drops the views and replays every event into them, indexes built last.
+
+        With ``workers`` > 1 (and a store other processes can open) the projections are
+        split into that many sets, each replayed by a process of its own; see
+        ``projections.parallel``.
+        """
         names = self.names(names)
+        if workers > 1 and len(names) > 1 and self.rebuild_share is not None:
+            from projections.parallel import rebuild_in_processes
+
+            return rebuild_in_processes(self, names, workers, batch_size=batch_size, on_progress=on_progress)
         with self.replaying():
             self.reset(names, indexes=False)
             result = self.catch_up(names, batch_size=batch_size or REBUILD_BATCH_SIZE, on_progress=on_progress)

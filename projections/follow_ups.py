@@ -65,6 +65,7 @@ COPIED = ("kk_number", "head_name", "village_code", "kecamatan_code")
 class FollowUps(Projection):
     name = "follow_ups"
     version = 1
+    replay_cost = 3
     tables = (follow_up_households, open_follow_ups)
 
     def __init__(self, regions: RegionCatalogue):

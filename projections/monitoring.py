@@ -131,6 +131,7 @@ class Monitoring(Projection):
 
     name = "monitoring"
     version = 1
+    replay_cost = 4
     tables = (
         monitoring_households,
         monitoring_categories,

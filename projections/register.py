@@ -111,6 +111,7 @@ def name_key(name: str) -> str:
 class HouseholdRegister(Projection):
     name = "household_register"
     version = 2
+    replay_cost = 6
     tables = (register_households, register_members)
 
     def __init__(self, regions: RegionCatalogue):

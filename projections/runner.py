@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from functools import partial
 from typing import Callable
 
 from sqlalchemy import Engine
@@ -53,9 +54,27 @@ def build_engine(konvergen, *, db: Engine | None = None, **options) -> Projectio
     else:
         gaps = SingleWriterGaps()
     notification_log = NotificationLog(konvergen.households, gaps)
+    shared = db is None and storage.kind in ("sqlite", "postgresql")
     return ProjectionEngine(
-        db or storage.engine, notification_log, build_projections(konvergen.regions), clock=konvergen.clock, **options
+        db or storage.engine,
+        notification_log,
+        build_projections(konvergen.regions),
+        clock=konvergen.clock,
+        rebuild_share=partial(rebuild_share, storage.url) if shared else None,
+        **options,
     )
+
+
+def rebuild_share(url: str, names: list[str], batch_size: int | None) -> int:
+    """One process's share of a parallel rebuild: its own service over the same
+    store (``projections.parallel``). Returns the number of events replayed."""
+    from service.container import Konvergen
+
+    konvergen = Konvergen(url)
+    try:
+        return build_engine(konvergen).rebuild(names, batch_size=batch_size).events
+    finally:
+        konvergen.close()
 
 
 class ProjectionRunner:

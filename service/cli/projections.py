@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
 import click
@@ -58,13 +59,17 @@ def status() -> None:
 
 @projections.command()
 @click.argument("name", required=False)
-def rebuild(name: str | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=lambda: os.cpu_count() or 1,
+              show_default="one per CPU", help="Processes replaying sets of views side by side (SQLite files and PostgreSQL).")
+def rebuild(name: str | None, workers: int) -> None:
     """Drop the views (all, or NAME) and replay every event into them."""
     with open_konvergen() as konvergen:
         engine = build_engine(konvergen)
         names = engine.names([name] if name else None)
         with tqdm(total=engine.log.head(), unit="event", unit_scale=True, desc="rebuild " + ", ".join(names)) as bar:
-            result = engine.rebuild(names, on_progress=lambda position: bar.update(max(position - bar.n, 0)))
+            result = engine.rebuild(
+                names, workers=workers, on_progress=lambda position: bar.update(max(position - bar.n, 0))
+            )
             bar.update(max(bar.total - bar.n, 0))
         click.echo(f"rebuilt {', '.join(names)} from {result.events} events")
 

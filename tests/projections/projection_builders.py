@@ -113,6 +113,17 @@ class Cases:
         )
 
 
+def make_history(cases, households: int = 4) -> None:
+    """A few households in both categories, with delivered and planned help and visits."""
+    for n in range(households):
+        household = cases.register(name=f"Warga {n}", members=n % 3)
+        cases.categorise(household, "miskin_ekstrem" if n % 2 else "miskin")
+        intervention = cases.plan(household, "pkh", "dinsos")
+        if n % 2:
+            cases.deliver(household, intervention)
+        cases.schedule(household)
+
+
 def rows(konvergen, table, **where) -> list[dict]:
     """A view table's rows in primary-key order, optionally narrowed by column values."""
     statement = select(table).order_by(*table.primary_key.columns)

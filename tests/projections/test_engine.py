@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Column, Integer, MetaData, select, update
 
-from projection_builders import rows
+from projection_builders import make_history, rows
 from projections.engine import BUILDING, ProjectionEngine, tracking
 from projections.monitoring import monitoring_categories
 from projections.register import HouseholdRegister, register_households
@@ -43,16 +43,6 @@ def fail_on_event(engine: ProjectionEngine, name: str, nth: int, *, while_writin
         return DiesMidWrite()
 
     projection.stage = failing_stage
-
-
-def make_history(cases, households: int = 4) -> None:
-    for n in range(households):
-        household = cases.register(name=f"Warga {n}", members=n % 3)
-        cases.categorise(household, "miskin_ekstrem" if n % 2 else "miskin")
-        intervention = cases.plan(household, "pkh", "dinsos")
-        if n % 2:
-            cases.deliver(household, intervention)
-        cases.schedule(household)
 
 
 @pytest.mark.parametrize("while_writing", [True, False], ids=["while-writing", "in-a-handler"])

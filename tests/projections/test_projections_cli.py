@@ -89,6 +89,20 @@ def test_rebuild_replays_one_projection_with_a_progress_bar(database, clock):
     konvergen.close()
 
 
+def test_rebuild_of_every_view_in_two_processes_reaches_the_head_and_verifies(database):
+    assert cli("run", "--once").exit_code == 0
+
+    rebuilt = cli("rebuild", "--workers", "2")
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "rebuilt household_register, monitoring, follow_ups, audit_trail from 9 events" in rebuilt.output
+    assert cli("verify").exit_code == 0
+    status = [line.split() for line in cli("status").output.splitlines()[1:]]
+    assert {(line[0], int(line[1]), line[-1]) for line in status} == {
+        (name, database["head"], "ok") for name in ("household_register", "monitoring", "follow_ups", "audit_trail")
+    }
+
+
 def test_an_unknown_projection_name_is_one_line_and_a_failure(database):
     result = cli("rebuild", "registre")
 
