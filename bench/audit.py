@@ -12,7 +12,8 @@ Run:  .venv/bin/python bench/audit.py [--events 1000000] [--seed 3204] [--keep F
    (a) plain sha256 of every event's bytes already in memory (hashlib, one call each);
    (b) reading every event's bytes from the same database and sha256-ing them
    (each baseline the best of three runs). Verification runs once in one process and
-   once sharing the log with ``os.cpu_count() - 1`` spawned workers (``--workers``);
+   once sharing the log with ``os.cpu_count() - 1`` workers (``--workers``; forked,
+   as this process runs no other thread);
    the faster is printed as ratios like ``0.42x`` (goal >= 0.25x against (a)).
 3. The as-of report: the monitoring summary for a past date on both bases (as recorded
    and as effective), side by side, over every household, in seconds.

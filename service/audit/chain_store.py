@@ -257,11 +257,14 @@ class ChainReader:
         return int(row[0]) if row else 0
 
     def count_events(self, upto: int | None = None) -> int:
+        # All minus those after: a count of the whole table can walk its smallest index,
+        # where "up to" walks every event's bytes (a fifth of a verification on SQLite).
+        row = self.one("SELECT COUNT(*) FROM {E}")
+        total = int(row[0]) if row else 0
         if upto is None:
-            row = self.one("SELECT COUNT(*) FROM {E}")
-        else:
-            row = self.one("SELECT COUNT(*) FROM {E} e WHERE e.{NID} <= ?", (upto,))
-        return int(row[0]) if row else 0
+            return total
+        row = self.one("SELECT COUNT(*) FROM {E} e WHERE e.{NID} > ?", (upto,))
+        return total - (int(row[0]) if row else 0)
 
     def count_unchained_after(self, after: int) -> int:
         row = self.one(

@@ -11,12 +11,13 @@ Only a row that fails is looked at closely, to say what differs.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from hashlib import sha256
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
@@ -80,7 +81,9 @@ class _Range:
 
     result: Verification
     missing: int = 0
-    firsts: dict = field(default_factory=dict)  # oid -> (version, prev_hash, nid) of its first row here
+    households: int = 0  # distinct households with a row here
+    firsts: dict = field(default_factory=dict)  # oid -> (version, prev_hash, nid): first row here, version > 1
+    starts: dict = field(default_factory=dict)  # oid -> nid of its version 1 here (a later range's duplicate)
     # oid -> link and version of its last row here: two dicts of strings and numbers rather
     # than a tuple per event, which the garbage collector would have to walk at a million.
     last_links: dict = field(default_factory=dict)
@@ -155,7 +158,8 @@ class _SealCursor:
 _NO_SEAL = float("inf")
 
 
-def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], prev_seal_hash: str) -> _Range:
+def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], prev_seal_hash: str,
+                 alone: bool = True) -> _Range:
     """The fast path: per row, two sha256 calls, one dict lookup and a few comparisons.
 
     Each household's running state is one tuple, ``(canonical id, last link, last
@@ -163,11 +167,13 @@ def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], 
     id to canonical text. Tuples, not lists: a tuple of strings and numbers leaves the
     garbage collector's watch after its first collection, so a million rows do not make
     every full collection walk every household. A row passes only if its version follows
-    the household's last one and its link recomputes from the last link and the event's
-    own bytes, id, version and topic; any other row is diagnosed.
+    the household's last one, its stored previous link is that household's last link
+    (64 zeros for version 1), and its link recomputes from them and the event's own
+    bytes, id, version and topic; any other row is diagnosed. A range checked ``alone``
+    (the whole log) keeps nothing for stitching.
     """
     found = _Range(Verification())
-    result, firsts = found.result, found.firsts
+    result, firsts, starts = found.result, found.firsts, found.starts
     hash_of = sha256
     canonical = reader.canonical_id
     households: dict = {}
@@ -186,23 +192,32 @@ def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], 
                 oid, last, version = household
                 if (
                     e_version == version + 1
+                    and prev_stored == last
                     and hash_of(f"{last}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link
                 ):
                     households[e_oid] = (oid, link, e_version)
                     continue
             elif e_state is not None:  # the household's first row in this range
                 oid = canonical(e_oid)
-                if hash_of(f"{prev_stored}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link:
+                if (
+                    (e_version != 1 or prev_stored == ZERO_HASH)
+                    and hash_of(f"{prev_stored}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link
+                ):
                     households[e_oid] = (oid, link, e_version)
-                    firsts[oid] = (e_version, prev_stored, nid)
+                    if e_version != 1:
+                        firsts[oid] = (e_version, prev_stored, nid)
+                    elif not alone:
+                        starts[oid] = nid
                     continue
             else:
                 found.missing += 1
             _diagnose(reader, found, households, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
     cursor.finish()
     result.events_checked = cursor.rows
-    found.last_links = {oid: last for oid, last, _ in households.values()}
-    found.last_versions = {oid: version for oid, _, version in households.values()}
+    found.households = len(households)
+    if not alone:
+        found.last_links = {oid: last for oid, last, _ in households.values()}
+        found.last_versions = {oid: version for oid, _, version in households.values()}
     return found
 
 
@@ -217,7 +232,12 @@ def _diagnose(reader: ChainReader, found: _Range, households: dict, row: tuple, 
     key = reader.id_param(oid)  # the chain row's household, as the events table stores its id
     household = households.get(key)
     if household is None:
-        found.firsts[oid] = (version, prev, nid)  # linked to earlier ranges when stitching
+        if version != 1:
+            found.firsts[oid] = (version, prev, nid)  # linked to earlier ranges when stitching
+        else:
+            found.starts[oid] = nid
+            if prev != ZERO_HASH:
+                result.add(Problem("broken_link", f"{where}: the first version must link to 64 zeros", oid, version, nid))
     else:
         linkage = _linkage_problem(where, oid, version, prev, nid, (household[2], household[1]))
         if linkage:
@@ -292,7 +312,7 @@ def _check_in_process(env: dict, name: str, after: int, upto: int, seals: list[S
     recorder = factory.application_recorder()
     try:
         with recorder.chain_reader() as reader:
-            return _check_range(reader, after, upto, seals, prev_seal_hash)
+            return _check_range(reader, after, upto, seals, prev_seal_hash, alone=False)
     finally:
         factory.close()
 
@@ -336,18 +356,26 @@ def _check_shared(recorder, env: dict, name: str, jobs: list[tuple], workers: in
     workers may do little; nothing waits for them beyond the range they are on.
     """
     found: list = [None] * len(jobs)
-    with ProcessPoolExecutor(workers - 1, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers - 1, mp_context=get_context(_start_method())) as pool:
         queued = {index: pool.submit(_check_in_process, env, name, *jobs[index]) for index in range(len(jobs) - 1, 0, -1)}
         with recorder.chain_reader() as reader:
-            found[0] = _check_range(reader, *jobs[0])
+            found[0] = _check_range(reader, *jobs[0], alone=False)
             for index in range(1, len(jobs)):
                 if not queued[index].cancel():
                     break
                 del queued[index]
-                found[index] = _check_range(reader, *jobs[index])
+                found[index] = _check_range(reader, *jobs[index], alone=False)
         for index, future in queued.items():
             found[index] = future.result()
     return found
+
+
+def _start_method() -> str:
+    """``fork`` when this process runs no other thread (the CLI, a benchmark): the worker
+    starts at once with everything imported, where a spawned one needs most of a second.
+    Otherwise ``spawn``: a fork copies other threads' locks (a web server's, a connection
+    pool's) in whatever state they happen to be."""
+    return "fork" if threading.active_count() == 1 and "fork" in get_all_start_methods() else "spawn"
 
 
 def _stitch(reader: ChainReader, ranges: list[_Range], top: int, now: datetime) -> Verification:
@@ -371,8 +399,11 @@ def _stitch(reader: ChainReader, ranges: list[_Range], top: int, now: datetime) 
             problem = _linkage_problem(where, oid, version, prev, nid, households.get(oid))
             if problem:
                 result.add(problem)
+        for oid in found.starts.keys() & households.keys():  # a chain begun again
+            nid = found.starts[oid]
+            result.add(_linkage_problem(f"household {oid} version 1 (notification {nid})", oid, 1, "", nid, households[oid]))
         households.update((oid, (found.last_versions[oid], link)) for oid, link in found.last_links.items())
-    result.households_checked = len(households)
+    result.households_checked = len(households) if len(ranges) > 1 else ranges[0].households
     result.backfilled_links = reader.count_backfilled()
     # Unchained: events in the checked range that no chain row matched, and any later ones.
     unchained = reader.count_events(top) - (result.events_checked - missing) + reader.count_unchained_after(top)

@@ -117,13 +117,15 @@ class Forger:
                 (new, oid, old),
             )
 
-    def rewrite_chain_row(self, household_id, version: int, *, content: str, link: str) -> None:
-        """Drops the append-only guard and rewrites a chain row, as a careful forger would."""
+    def rewrite_chain_row(self, household_id, version: int, **columns: str) -> None:
+        """Drops the append-only guard and rewrites a chain row's columns (content_hash,
+        prev_hash, hash), as a careful forger would."""
         if self.kind == "sqlite":
-            self.execute(f"DROP TRIGGER {self.chain}_no_update")
+            self.execute(f"DROP TRIGGER IF EXISTS {self.chain}_no_update")
         else:
             self.execute(f"ALTER TABLE {self.chain} DISABLE TRIGGER USER")
+        assignments = ", ".join(f"{column}=?" for column in columns)
         self.execute(
-            f"UPDATE {self.chain} SET content_hash=?, hash=? WHERE originator_id=? AND originator_version=?",
-            (content, link, self._oid(household_id), version),
+            f"UPDATE {self.chain} SET {assignments} WHERE originator_id=? AND originator_version=?",
+            (*columns.values(), self._oid(household_id), version),
         )

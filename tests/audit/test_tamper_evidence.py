@@ -127,12 +127,50 @@ def test_a_forger_who_also_rewrites_the_chain_row_is_caught_by_the_seal(store, s
     prev = next(r[6] for r in chain_rows(store) if r[1] == story["second"] and r[2] == 1)
     topic = "domain.household:Household.Categorised"
     forger.rewrite_chain_row(
-        story["second"], 2, content=content_hash(forged),
-        link=link_hash(prev, story["second"], 2, topic, content_hash(forged)),
+        story["second"], 2, content_hash=content_hash(forged),
+        hash=link_hash(prev, story["second"], 2, topic, content_hash(forged)),
     )
     result = verify(store.households, clock.now())
     assert [p.kind for p in result.problems] == ["seal_digest"]
     assert "seal 1 (2026-11-28" in result.first_problem.message
+
+
+def test_a_chain_row_whose_stored_previous_link_was_edited_is_a_broken_link(store, story, clock):
+    Forger(store).rewrite_chain_row(story["first"], 3, prev_hash="f" * 64)
+
+    result = verify(store.households, clock.now())
+
+    assert [(p.kind, p.household_id, p.version) for p in result.problems] == [
+        ("link_altered", story["first"], 3), ("broken_link", story["first"], 3),
+    ]
+    assert f"household {story['first']} version 3" in result.first_problem.message
+
+
+def test_a_first_version_whose_stored_previous_link_is_not_zeros_is_a_broken_link(store, story, clock):
+    Forger(store).rewrite_chain_row(story["third"], 1, prev_hash="f" * 64)
+
+    result = verify(store.households, clock.now())
+
+    assert ("broken_link", story["third"], 1) in [(p.kind, p.household_id, p.version) for p in result.problems]
+    assert "must link to 64 zeros" in " ".join(p.message for p in result.problems)
+
+
+def test_stitching_names_a_household_whose_chain_begins_again_in_a_later_range(store, story, clock):
+    """Only a forger who also dropped the chain's unique key could store a second
+    version 1; the ranges are checked apart, so the stitching must catch it."""
+    from service.audit.verification import Verification, _Range, _stitch
+
+    household = story["first"]
+    with store.households.recorder.chain_reader() as reader:
+        top = reader.max_chain_id()
+        checked = Verification(events_checked=reader.count_events(top))  # every event, all in order
+        earlier = _Range(checked, households=1, last_links={household: "a" * 64}, last_versions={household: 4})
+        later = _Range(Verification(), households=1, starts={household: 12})
+        result = _stitch(reader, [earlier, later], top, clock.now())
+
+    assert [(p.kind, p.household_id, p.version, p.notification_id) for p in result.problems] == [
+        ("missing_version", household, 1, 12)
+    ]
 
 
 def test_chain_and_seal_rows_refuse_updates_and_deletes(store, story, clock):
