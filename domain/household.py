@@ -579,8 +579,11 @@ class Household(Aggregate):
         check_relationship(member.get("relationship"), "relationship")
         if member["relationship"] == HEAD:
             raise InvalidValue("relationship", "a household has one head; add this person with another relationship")
-        if member["nik"] in self.members:
+        earlier = self.members.get(member["nik"])
+        if earlier is not None and earlier["status"] == "present":
             raise DuplicateNIK("nik", "already appears in this household")
+        # Someone who left and comes back (from work in the city, after a divorce) is the
+        # same person: added again, present again; their departure stays in the history.
         if joined_on is not None:
             check_not_future(joined_on, today, "joined_on")
         self.trigger_event(

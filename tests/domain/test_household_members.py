@@ -136,6 +136,28 @@ def test_a_member_who_left_keeps_their_record_with_the_reason_and_date(household
     assert (member["status"], member["left_reason"], member["left_on"]) == ("left", "married_out", date(2026, 10, 1))
 
 
+def test_a_member_who_left_and_comes_back_is_added_again_and_present(household):
+    leave(household, reason="moved")
+    wife = dict(household.members[WIFE_NIK])
+
+    add_child(household, member=child(nik=WIFE_NIK, name=wife["name"], sex="P", birth_date=date(1985, 6, 15),
+                                      relationship="istri"), joined_on=date(2026, 11, 1))
+
+    member = household.members[WIFE_NIK]
+    assert (member["status"], member["relationship"]) == ("present", "istri")
+    assert "left_reason" not in member
+    assert [type(e).__name__ for e in household.collect_events()][-2:] == ["MemberLeft", "MemberAdded"]
+
+
+def test_a_member_who_came_back_can_leave_again(household):
+    leave(household)
+    add_child(household, member=child(nik=WIFE_NIK, sex="P", birth_date=date(1985, 6, 15), relationship="istri"))
+
+    leave(household, reason="married_out", left_on=date(2026, 11, 20))
+
+    assert household.members[WIFE_NIK]["left_reason"] == "married_out"
+
+
 def test_a_member_cannot_leave_twice(household):
     leave(household)
     with pytest.raises(InvalidState, match="already left"):

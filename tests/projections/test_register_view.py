@@ -65,6 +65,19 @@ def test_a_member_who_left_is_no_longer_found_by_their_nik(cases_db, engine_db, 
     assert len(register(nik=cases_db.member_niks(household)[1])["items"]) == 1
 
 
+def test_a_member_who_left_and_came_back_is_found_by_their_nik_and_counted_once(konvergen_db, cases_db, engine_db, register):
+    household = cases_db.register(members=2)
+    returning = next(m for m in cases_db.households.get_household(ADMIN, household)["members"]
+                     if m["nik"] == cases_db.member_niks(household)[0])
+    cases_db.households.record_member_left(ADMIN, household, returning["nik"], reason="moved", left_on=date(2026, 10, 1))
+    person = {key: returning[key] for key in ("nik", "name", "sex", "birth_date", "relationship")}
+    cases_db.households.add_member(ADMIN, household, member=person, joined_on=date(2026, 11, 1))
+    engine_db.catch_up()
+
+    assert [r["id"] for r in register(nik=returning["nik"])["items"]] == [household]
+    assert ReadModels(konvergen_db).monitoring_summary(ADMIN)["totals"] == {"households": 1, "persons": 3}
+
+
 def test_name_search_is_a_prefix_match_ignoring_case_and_accents(cases_db, engine_db, register):
     cases_db.register(name="Siti Aminah")
     cases_db.register(name="Sitti Rohmah")
