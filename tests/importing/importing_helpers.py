@@ -114,16 +114,16 @@ def _konvergen_whose_second_save(url: str, clock, then):
     from service.importing.parallel import open_konvergen
 
     konvergen = open_konvergen(url, clock)
-    save = konvergen.households.save
+    save = konvergen.households.save_aggregates  # what the import saves each batch with
     calls = []
 
-    def save_unless_second(*objects):
-        calls.append(objects)
+    def save_unless_second(aggregates):
+        calls.append(aggregates)
         if len(calls) == 2:
             then()
-        return save(*objects)
+        return save(aggregates)
 
-    konvergen.households.save = save_unless_second
+    konvergen.households.save_aggregates = save_unless_second
     return konvergen
 
 
