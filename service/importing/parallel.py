@@ -20,8 +20,9 @@ forbids using or closing there. Measured on 2 cores, 20,000 households: spawn 3.
 fork 3.2 s, forkserver 3.2-3.3 s; on 100,000 the 3 s of pass 1 hide the start entirely. Only stores another process can open qualify (SQLite file, PostgreSQL),
 and only the households layout: interventions may share an ID across families.
 
-If any process fails, the others are told to stop after the household in hand (what
-they committed stays), the error is raised here and the import is recorded as failed:
+If any process fails, the others are told to stop (a helper looks every 100 households
+and saves no further batch; what it committed stays), the error is raised here and the
+import is recorded as failed:
 running the file again completes it, as after a failure in one process.
 """
 
