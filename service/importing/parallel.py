@@ -39,14 +39,17 @@ from pathlib import Path
 from typing import Callable
 
 from service.clock import Clock
+from service.container import Konvergen
 from service.households import Households
+from service.importing.layouts import LAYOUTS
 from service.importing.rows import RowParser
 from service.importing.shares import ShareJob, fewer_collections, import_share, parser_for
-from service.importing.layouts import LAYOUTS
 from service.importing.staging import Staging
 
 START_METHOD = "spawn"
-MAX_PROCESSES = 4  # one SQLite writer at a time: more processes mostly wait for it
+# A cap (unmeasured beyond 2 cores): each process holds a batch, a service and its
+# connections, and SQLite lets one writer in at a time however many wait.
+MAX_PROCESSES = 4
 STOP_TIMEOUT = 60.0  # seconds a stopping helper may take to finish the batch it is saving
 POLL_SECONDS = 0.5
 
@@ -57,13 +60,14 @@ class ImportHelperError(RuntimeError):
 
 
 def processes_available() -> int:
-    return min(MAX_PROCESSES, len(os.sched_getaffinity(0)))
+    """The cores this process may run on (all of them where the OS cannot say), capped."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    return min(MAX_PROCESSES, cores)
 
 
 def open_konvergen(url: str, clock: Clock):
     """How a helper opens the service: its own, over the same database."""
-    from service.container import Konvergen
-
     return Konvergen(url, clock=clock)
 
 
