@@ -44,7 +44,8 @@ def share_of(kk: str, shares: int) -> int:
 class Staging:
     def __init__(self, directory: str | Path, *, shares: int = 1, name: str = "staging.sqlite",
                  rows_from: Path | None = None):
-        """``rows_from``: a share's own file, reading the rows staged in that one."""
+        """``rows_from``: the staging file whose rows this one reads: a share's own
+        file, which holds only that process's rejections."""
         self.path = Path(directory) / name
         self.shares = shares
         self.db = sqlite3.connect(self.path, isolation_level=None)
