@@ -7,6 +7,8 @@ helper a service factory from ``importing_helpers``.
 
 from __future__ import annotations
 
+import multiprocessing
+
 import pytest
 from importing_helpers import (
     ADMIN,
@@ -164,6 +166,31 @@ def test_a_failure_in_a_helper_process_records_the_import_as_failed_and_keeps_wh
         again = Importer(konvergen, processes=2).run(ADMIN, path)
         assert (again.counts["households_unchanged"], again.counts["households_created"]) == (
             len(kept), len(FAMILIES) - len(kept))
+        assert all(_on_file(konvergen, n) for n in FAMILIES)
+    finally:
+        konvergen.close()
+
+
+def test_a_failure_in_this_process_stops_the_helpers_and_records_the_import_as_failed(clock, tmp_path, monkeypatch):
+    konvergen = Konvergen(f"sqlite:///{tmp_path / 'konvergen.db'}", clock=clock)
+    try:
+        path = write_csv(tmp_path / "p3ke.csv", [row for n in FAMILIES for row in family(n)])
+        save = konvergen.households.save_aggregates
+
+        def fail_at_once(aggregates):
+            raise ConnectionError("database went away")
+
+        monkeypatch.setattr(konvergen.households, "save_aggregates", fail_at_once)
+        with pytest.raises(ConnectionError):
+            Importer(konvergen, processes=2, batch_size=1).run(ADMIN, path)
+        monkeypatch.setattr(konvergen.households, "save_aggregates", save)
+
+        assert multiprocessing.active_children() == []
+        [record] = ImportLog(konvergen.sessions).recent()
+        assert (record["status"], record["message"]) == ("failed", "ConnectionError: database went away")
+        assert not any(_on_file(konvergen, n) for n in families_in_each_share()[0])
+        again = Importer(konvergen, processes=2).run(ADMIN, path)
+        assert again.counts["households_unchanged"] + again.counts["households_created"] == len(FAMILIES)
         assert all(_on_file(konvergen, n) for n in FAMILIES)
     finally:
         konvergen.close()
