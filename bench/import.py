@@ -5,8 +5,11 @@
 
 1. Generates a CSV of N households (one row per person, rows of a KK together, mixed
    date formats) into a temporary folder.
-2. Imports it with ``konvergen import``'s use case into a fresh SQLite database:
-   households per second, and the process's peak memory before and after.
+2. Imports it with ``konvergen import``'s use case into a fresh SQLite database, as
+   the importer chooses (one process per core for a file this large; ``--processes``
+   to choose): households per second, and the peak memory of this process before
+   and after and of its largest helper process. Then, unless ``--no-one-process``,
+   the same in one process into another fresh database, for comparison.
 3. Baselines, in the same run: the very events the import wrote, read back from its
    store, inserted with ``executemany`` in batches into a plain table shaped like
    eventsourcing's ``stored_events``, in a fresh SQLite file with the same journal
@@ -43,8 +46,8 @@ CATEGORY_BY_DESIL = {1: "Miskin Ekstrem", 2: "Miskin", 3: "Miskin", 4: "Rentan"}
 CHILD_NAMES = ("Ahmad", "Siti", "Dewi", "Rizky", "Nur", "Asep", "Euis", "Dadang", "Ma'ruf", "Yayah")
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
 def nik(kecamatan: str, born: date, sex: str, serial: int) -> str:
@@ -139,11 +142,25 @@ def baseline_encode_and_insert(konvergen: Konvergen, source: Path, target: Path)
     return elapsed, count
 
 
+def timed_import(konvergen: Konvergen, csv_path: Path, args, processes: int | None) -> float:
+    """Seconds to import the file; exits when a household was not taken."""
+    started = time.perf_counter()
+    summary = Importer(konvergen, batch_size=args.batch_size, processes=processes).run(ADMIN, csv_path)
+    seconds = time.perf_counter() - started
+    if summary.counts["households_created"] != args.households or summary.rows_rejected:
+        sys.exit(f"the import did not take every household: {summary.counts}")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=SAVE_BATCH,
                         help=f"households saved per transaction (default: the importer's, {SAVE_BATCH})")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="processes sharing pass 2 (default: the importer's choice)")
+    parser.add_argument("--no-one-process", action="store_true",
+                        help="skip the comparison import in one process")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="konvergen-bench-import-") as directory:
@@ -157,15 +174,16 @@ def main() -> None:
               f"({csv_path.stat().st_size / 1e6:.1f} MB, layout {HOUSEHOLDS.name})")
 
         rss_before = peak_rss_mb()
-        started = time.perf_counter()
-        summary = Importer(konvergen, batch_size=args.batch_size).run(ADMIN, csv_path)
-        import_seconds = time.perf_counter() - started
-        rss_after = peak_rss_mb()
-        created = summary.counts["households_created"]
-        if created != args.households or summary.rows_rejected:
-            sys.exit(f"the import did not take every household: {summary.counts}")
-        import_rate = created / import_seconds
+        import_seconds = timed_import(konvergen, csv_path, args, args.processes)
+        rss_after, rss_helper = peak_rss_mb(), peak_rss_mb(resource.RUSAGE_CHILDREN)
+        import_rate = args.households / import_seconds
         konvergen.close()
+        one_seconds = None
+        if not args.no_one_process:
+            alone = Konvergen(f"sqlite:///{folder / 'one_process.db'}")
+            one_seconds = timed_import(alone, csv_path, args, 1)
+            alone.close()
+            rss_one = peak_rss_mb()
 
         insert_seconds, events = baseline_insert_only(database, folder / "baseline_insert.db")
         konvergen = Konvergen(f"sqlite:///{database}")
@@ -179,10 +197,17 @@ def main() -> None:
     print(f"baseline insert only:   {insert_seconds:8.1f} s  {insert_rate:9,.0f} households/s "
           f"(executemany, {BATCH_EVENTS} events a batch)")
     print(f"baseline encode+insert: {encode_seconds:8.1f} s  {encode_rate:9,.0f} households/s")
+    if one_seconds is not None:
+        one_rate = args.households / one_seconds
+        print(f"import in one process:  {one_seconds:8.1f} s  {one_rate:9,.0f} households/s")
     print(f"peak memory: {rss_before:,.0f} MB before the import, {rss_after:,.0f} MB after "
-          f"(+{rss_after - rss_before:,.0f} MB)")
+          f"(+{rss_after - rss_before:,.0f} MB); largest helper process {rss_helper:,.0f} MB")
+    if one_seconds is not None:
+        print(f"peak memory after the import in one process: {rss_one:,.0f} MB")
     print(f"import vs raw batched inserts of its events:          {import_rate / insert_rate:.2f}x  (goal >= 0.20x)")
     print(f"import vs encoding + batched inserts of its events:   {import_rate / encode_rate:.2f}x  (goal >= 0.20x)")
+    if one_seconds is not None:
+        print(f"one process vs raw batched inserts:                   {one_rate / insert_rate:.2f}x")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any, Callable, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import ApplicationRecorder, EventStore, IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.postgres import PostgresDatastore
 
@@ -128,6 +128,20 @@ class Households(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def save_aggregates(self, aggregates: list) -> None:
+        """``save`` for many aggregates at once, as ``Application.save`` does it but
+        without its two runtime protocol checks per object (``isinstance`` against a
+        ``typing.Protocol`` walks the protocol's members each time: a twentieth of a
+        bulk import's time). Only for this application's own aggregates."""
+        processing_event: ProcessingEvent = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)
 
     # -- reads ------------------------------------------------------------------
 

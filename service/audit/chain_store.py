@@ -78,7 +78,8 @@ def canonical_id(originator_id: UUID | str) -> str:
 
 
 class ChainWriter:
-    """Computes the links for events being inserted, in the inserting transaction.
+    """Computes the links for events being inserted: the hashes before the write
+    transaction where the batch alone decides them, the rest in that transaction.
 
     The backend supplies three primitives (look up link hashes, read an originator's
     stored events, insert links); the rule and the bookkeeping are shared.
@@ -93,25 +94,42 @@ class ChainWriter:
     def _insert_links(self, c: Any, links: list[Link], chained_at: datetime) -> None:
         raise NotImplementedError
 
-    def chain_events(self, c: Any, pairs: Sequence[tuple[int, StoredEvent]], *, backfilled: bool = False) -> list[Link]:
-        """Links for ``(notification id, stored event)`` pairs, inserted with ``c``."""
+    def prepare_links(self, stored_events: Sequence[StoredEvent]) -> list[tuple[str, str, str | None, str | None]]:
+        """Per event, what its link needs no database for: (canonical id, content hash,
+        previous link hash, link hash), the last two when it is version 1 or follows an
+        event of the batch that has them (else None). Computed before the write
+        transaction: the hashing then no longer holds the write lock that other
+        writers (processes sharing an import, web workers) wait for."""
         known: dict[tuple[str, int], str] = {}
-        wanted = [
-            (s.originator_id, s.originator_version - 1)
-            for _, s in pairs
-            if s.originator_version > 1
-        ]
-        in_batch = {(canonical_id(s.originator_id), s.originator_version) for _, s in pairs}
-        wanted = [(oid, v) for oid, v in wanted if (canonical_id(oid), v) not in in_batch]
-        if wanted:
-            known.update(self._link_hashes(c, wanted))
-        links: list[Link] = []
-        for notification_id, stored in pairs:
+        prepared = []
+        for stored in stored_events:
             oid = canonical_id(stored.originator_id)
             version = stored.originator_version
-            if version == 1:
-                prev = ZERO_HASH
-            else:
+            content = content_hash(stored.state)
+            prev = ZERO_HASH if version == 1 else known.get((oid, version - 1))
+            link = None
+            if prev is not None:
+                link = known[(oid, version)] = link_hash(prev, oid, version, stored.topic, content)
+            prepared.append((oid, content, prev, link))
+        return prepared
+
+    def chain_events(self, c: Any, pairs: Sequence[tuple[int, StoredEvent]], *, backfilled: bool = False,
+                     prepared: list | None = None) -> list[Link]:
+        """Links for ``(notification id, stored event)`` pairs, inserted with ``c``;
+        ``prepared``: ``prepare_links`` of the events, when done beforehand."""
+        if prepared is None:
+            prepared = self.prepare_links([s for _, s in pairs])
+        in_batch = {(p[0], s.originator_version) for (_, s), p in zip(pairs, prepared)}
+        wanted = [
+            (s.originator_id, s.originator_version - 1)
+            for (_, s), (oid, _content, prev, _link) in zip(pairs, prepared)
+            if prev is None and (oid, s.originator_version - 1) not in in_batch
+        ]
+        known: dict[tuple[str, int], str] = self._link_hashes(c, wanted) if wanted else {}
+        links: list[Link] = []
+        for (notification_id, stored), (oid, content, prev, link) in zip(pairs, prepared):
+            version = stored.originator_version
+            if link is None:
                 prev = known.get((oid, version - 1))
                 if prev is None:
                     legacy = self._backfill_originator(c, stored.originator_id, version - 1)
@@ -119,13 +137,9 @@ class ChainWriter:
                     known.update({(oid, link.version): link.hash for link in legacy})
                     # A version missing even from the events table: leave the gap for verify to name.
                     prev = known.get((oid, version - 1), ZERO_HASH)
-            content = content_hash(stored.state)
-            link = Link(
-                notification_id, oid, version, stored.topic, content,
-                prev, link_hash(prev, oid, version, stored.topic, content), backfilled,
-            )
-            known[(oid, version)] = link.hash
-            links.append(link)
+                link = link_hash(prev, oid, version, stored.topic, content)
+            known[(oid, version)] = link
+            links.append(Link(notification_id, oid, version, stored.topic, content, prev, link, backfilled))
         self._insert_links(c, links, chained_at_now())
         return links
 
@@ -411,10 +425,14 @@ class ChainedSQLiteApplicationRecorder(ChainWriter, SQLiteApplicationRecorder):
                 )
         return statements
 
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return super().insert_events(stored_events, chain_prepared=self.prepare_links(stored_events), **kwargs)
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], *,
+                       chain_prepared: list | None = None, **kwargs: Any) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         assert notification_ids is not None
-        self.chain_events(c, list(zip(notification_ids, stored_events)))
+        self.chain_events(c, list(zip(notification_ids, stored_events)), prepared=chain_prepared)
         return notification_ids
 
     def _link_hashes(self, c: SQLiteCursor, keys: list[tuple[Any, int]]) -> dict[tuple[str, int], str]:
@@ -610,10 +628,14 @@ class ChainedPostgresApplicationRecorder(ChainWriter, PostgresApplicationRecorde
             "ORDER BY e.notification_id LIMIT %s"
         ).format(events, chain)
 
-    def _fetch_ids_after_insert_events(self, curs: Cursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return super().insert_events(stored_events, chain_prepared=self.prepare_links(stored_events), **kwargs)
+
+    def _fetch_ids_after_insert_events(self, curs: Cursor, stored_events: Sequence[StoredEvent], *,
+                                       chain_prepared: list | None = None, **kwargs: Any) -> Sequence[int] | None:
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert notification_ids is not None
-        self.chain_events(curs, list(zip(notification_ids, stored_events)))
+        self.chain_events(curs, list(zip(notification_ids, stored_events)), prepared=chain_prepared)
         return notification_ids
 
     def _link_hashes(self, c: Cursor, keys: list[tuple[Any, int]]) -> dict[tuple[str, int], str]:

@@ -65,7 +65,11 @@ def acting_user(konvergen, username: str):
 @click.option("--file-date", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="When the file's categorisations took effect (default: an XLSX workbook's saved "
                    "date, else the import date).")
-def import_command(file, layout, username, dry_run, report_path, mapping_file, columns, file_date) -> None:
+@click.option("--processes", type=click.IntRange(min=1),
+              help="Processes sharing the households (default: one per core for a households file of "
+                   "4 MB or more on SQLite or PostgreSQL; 1 keeps the import in this process).")
+def import_command(file, layout, username, dry_run, report_path, mapping_file, columns, file_date,
+                   processes) -> None:
     """Import FILE (.csv or .xlsx) into the case file.
 
     Rows are grouped into households by No KK; a household is imported whole or not
@@ -88,7 +92,7 @@ def import_command(file, layout, username, dry_run, report_path, mapping_file, c
     with open_konvergen() as konvergen:
         actor = acting_user(konvergen, username)
         try:
-            summary = Importer(konvergen).run(actor, file, options, progress)
+            summary = Importer(konvergen, processes=processes).run(actor, file, options, progress)
         except (ImportFileError, TableFormatError) as error:
             raise click.ClickException(str(error)) from None
         finally:

@@ -116,7 +116,7 @@ class BatchSaver:
                 self._count(unit)
             return
         try:
-            self.context.households.save(*(a for unit in units for a in unit.aggregates if a.pending_events))
+            self.context.households.save_aggregates([a for unit in units for a in unit.aggregates if a.pending_events])
         except IntegrityError:
             for unit in units:
                 self._save_alone(unit)
@@ -130,7 +130,7 @@ class BatchSaver:
             if unit is None:  # rejected or nothing left to do: replan said so
                 return
             try:
-                self.context.households.save(*unit.aggregates)
+                self.context.households.save_aggregates(unit.aggregates)
             except IntegrityError:
                 continue
             self._count(unit)

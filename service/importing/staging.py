@@ -5,12 +5,18 @@ spreadsheet is often sorted by name or village), and a file of 500,000 rows must
 be held in memory. So the first pass writes each parsed row here, the second reads
 them back ordered by KK, one household at a time. The file lives in a temporary
 directory and is deleted with it.
+
+When pass 2 is split across processes (``parallel``), each row is staged under its
+share (a stable hash of its KK), so every process reads its own households with one
+range scan. Each process keeps its rejections in a file of its own (a reader of the
+rows file would block a writer of it), merged into this one at the end.
 """
 
 from __future__ import annotations
 
 import pickle
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -30,17 +36,32 @@ class Rejection:
         return f"line {self.line}, {self.column}: {self.reason}{shown}"
 
 
+def share_of(kk: str, shares: int) -> int:
+    """Which process's share a KK is in: the same on every run, machine and process."""
+    return zlib.crc32(kk.encode()) % shares if shares > 1 else 0
+
+
 class Staging:
-    def __init__(self, directory: str | Path):
-        self.db = sqlite3.connect(Path(directory) / "staging.sqlite", isolation_level=None)
+    def __init__(self, directory: str | Path, *, shares: int = 1, name: str = "staging.sqlite",
+                 rows_from: Path | None = None):
+        """``rows_from``: the staging file whose rows this one reads: a share's own
+        file, which holds only that process's rejections."""
+        self.path = Path(directory) / name
+        self.shares = shares
+        self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        # Clustered by (KK, line): reading a household back is one sequential scan, and
-        # files that keep a KK's rows together (most do) insert in order.
-        self.db.execute(
-            "CREATE TABLE rows (kk TEXT NOT NULL, line INTEGER NOT NULL, data BLOB NOT NULL, "
-            "PRIMARY KEY (kk, line)) WITHOUT ROWID"
-        )
+        if rows_from is None:
+            self.rows_table = "rows"
+            # Clustered by (share, KK, line): reading a household back is one sequential
+            # scan, and files that keep a KK's rows together (most do) insert in order.
+            self.db.execute(
+                "CREATE TABLE rows (share INTEGER NOT NULL, kk TEXT NOT NULL, line INTEGER NOT NULL, "
+                "data BLOB NOT NULL, PRIMARY KEY (share, kk, line)) WITHOUT ROWID"
+            )
+        else:
+            self.db.execute("ATTACH DATABASE ? AS staged", (str(rows_from),))
+            self.rows_table = "staged.rows"
         self.db.execute("CREATE TABLE rejections (line INTEGER, col TEXT, value TEXT, reason TEXT)")
         self._rows: list[tuple] = []
         self._rejections: list[tuple] = []
@@ -49,25 +70,29 @@ class Staging:
 
     def add_row(self, kk: str, line: int, cells: list) -> None:
         """Keeps the row's cells as they came; they are parsed when their KK's turn comes."""
-        self._rows.append((kk, line, pickle.dumps(cells, pickle.HIGHEST_PROTOCOL)))
+        self._rows.append((share_of(kk, self.shares), kk, line, pickle.dumps(cells, pickle.HIGHEST_PROTOCOL)))
         if len(self._rows) >= BATCH:
             self._flush_rows()
 
     def _flush_rows(self) -> None:
         if self._rows:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT INTO rows VALUES (?, ?, ?)", self._rows)
+            self.db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", self._rows)
             self.db.execute("COMMIT")
             self._rows.clear()
 
     def household_count(self) -> int:
+        """Every share's; the rows are all written (other processes may read them)."""
         self._flush_rows()
         return self.db.execute("SELECT COUNT(DISTINCT kk) FROM rows").fetchone()[0]
 
-    def groups(self) -> Iterator[tuple[str, list[tuple[int, list]]]]:
+    def groups(self, share: int = 0) -> Iterator[tuple[str, list[tuple[int, list]]]]:
         """(KK, its rows as (line, cells) in file order), KK after KK, streaming."""
-        self._flush_rows()
-        cursor = self.db.execute("SELECT kk, line, data FROM rows ORDER BY kk, line")
+        if self.rows_table == "rows":
+            self._flush_rows()
+        cursor = self.db.execute(
+            f"SELECT kk, line, data FROM {self.rows_table} WHERE share = ? ORDER BY kk, line", (share,)
+        )
         current, rows = None, []
         for kk, line, data in cursor:
             if kk != current and rows:
@@ -101,9 +126,23 @@ class Staging:
         for line, column, value, reason in self.db.execute(sql):
             yield Rejection(line, column, value, reason)
 
+    def merge_rejections(self, path: Path) -> None:
+        """Appends a share's rejections, in the order found. Lines are never in two
+        shares, so ordering by line, then as found, reads as in one process."""
+        self._flush_rejections()
+        self.db.execute("ATTACH DATABASE ? AS share", (str(path),))
+        try:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT INTO rejections SELECT line, col, value, reason FROM share.rejections ORDER BY rowid")
+            self.db.execute("COMMIT")
+        finally:
+            self.db.execute("DETACH DATABASE share")
+
     def rejected_line_count(self) -> int:
         self._flush_rejections()
         return self.db.execute("SELECT COUNT(DISTINCT line) FROM rejections").fetchone()[0]
 
     def close(self) -> None:
+        """Writes what is pending (a share's rejections are merged from its file)."""
+        self._flush_rejections()
         self.db.close()

@@ -8,6 +8,7 @@ does not care about.
 from __future__ import annotations
 
 import csv
+import os
 from datetime import date
 from pathlib import Path
 
@@ -105,3 +106,40 @@ def household_for(konvergen, number_or_kk, actor: Actor = ADMIN) -> dict:
 def rejected(summary) -> list[tuple[int, str, str]]:
     """(line, column, reason) of the first rejections, in line order."""
     return [(r.line, r.column, r.reason) for r in summary.rejections]
+
+
+# -- helper processes of a parallel import (spawned: these are found by module name) ----
+
+def _konvergen_whose_second_save(url: str, clock, then):
+    from service.importing.parallel import open_konvergen
+
+    konvergen = open_konvergen(url, clock)
+    save = konvergen.households.save_aggregates  # what the import saves each batch with
+    calls = []
+
+    def save_unless_second(aggregates):
+        calls.append(aggregates)
+        if len(calls) == 2:
+            then()
+        return save(aggregates)
+
+    konvergen.households.save_aggregates = save_unless_second
+    return konvergen
+
+
+def _database_went_away():
+    raise ConnectionError("database went away")
+
+
+def konvergen_failing_at_second_save(url: str, clock):
+    """A helper's service whose second save fails, as a database that went away would."""
+    return _konvergen_whose_second_save(url, clock, _database_went_away)
+
+
+def konvergen_dying_at_second_save(url: str, clock):
+    """A helper's service whose process ends at its second save, without a word."""
+    return _konvergen_whose_second_save(url, clock, lambda: os._exit(7))
+
+
+def konvergen_refused(url: str, clock):
+    raise AssertionError("no helper process may be started")

@@ -65,6 +65,20 @@ def test_an_import_prints_a_summary_and_exits_zero(database, tmp_path):
     assert count_households(database) == 2
 
 
+def test_processes_two_shares_the_households_and_prints_the_same_summary(database, tmp_path):
+    rows = family(1) + family(2) + family(3)
+    rows[4]["NIK"] = "3.20405E+15"
+    path = write_csv(tmp_path / "p3ke.csv", rows)
+
+    result = konvergen_import(str(path), "--username", "dina", "--processes", "2")
+
+    assert result.exit_code == 3, result.output
+    assert "households created              2" in result.stdout
+    assert "households rejected             1" in result.stdout
+    assert result.stderr.splitlines()[0].startswith("line 5, No KK: household rejected because line 6 (NIK)")
+    assert count_households(database) == 2
+
+
 def test_rejected_rows_are_listed_on_stderr_with_line_and_column_and_the_exit_status_says_so(database, tmp_path):
     rows = family(1) + family(2)
     rows[4]["NIK"] = "3.20405E+15"

@@ -375,19 +375,19 @@ def test_a_csv_files_date_defaults_to_the_import_date_and_says_so(konvergen, tmp
 def test_an_import_that_breaks_off_is_recorded_as_failed_and_running_it_again_completes_it(
         konvergen, tmp_path, monkeypatch):
     path = write_csv(tmp_path / "p3ke.csv", family(1) + family(2) + family(3))
-    save = konvergen.households.save
+    save = konvergen.households.save_aggregates  # what the import saves each batch with
     calls = []
 
-    def save_then_fail(*objects):
-        calls.append(objects)
+    def save_then_fail(aggregates):
+        calls.append(aggregates)
         if len(calls) == 2:
             raise ConnectionError("database went away")
-        return save(*objects)
+        return save(aggregates)
 
-    monkeypatch.setattr(konvergen.households, "save", save_then_fail)
+    monkeypatch.setattr(konvergen.households, "save_aggregates", save_then_fail)
     with pytest.raises(ConnectionError):
         run_import(konvergen, path, batch_size=1)
-    monkeypatch.setattr(konvergen.households, "save", save)
+    monkeypatch.setattr(konvergen.households, "save_aggregates", save)
 
     [record] = ImportLog(konvergen.sessions).recent()
     assert (record["status"], record["message"]) == ("failed", "ConnectionError: database went away")
@@ -427,18 +427,45 @@ def test_the_garbage_collector_runs_as_before_once_an_import_is_over_even_a_fail
 
     before = gc.get_threshold()
     seen = []
-    save = konvergen.households.save
+    save = konvergen.households.save_aggregates
 
-    def save_and_look(*objects):
+    def save_and_look(aggregates):
         seen.append(gc.get_threshold())
-        return save(*objects)
+        return save(aggregates)
 
-    monkeypatch.setattr(konvergen.households, "save", save_and_look)
+    monkeypatch.setattr(konvergen.households, "save_aggregates", save_and_look)
     run_import(konvergen, write_csv(tmp_path / "p3ke.csv", family(1)))
     assert seen[0][0] > before[0]  # fewer collections while writing
     assert gc.get_threshold() == before
 
-    monkeypatch.setattr(konvergen.households, "save", lambda *objects: 1 / 0)
+    monkeypatch.setattr(konvergen.households, "save_aggregates", lambda aggregates: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         run_import(konvergen, write_csv(tmp_path / "other.csv", family(2)))
     assert gc.get_threshold() == before
+
+
+def test_saving_many_households_at_once_records_and_snapshots_them_as_save_does(konvergen, monkeypatch):
+    from uuid import uuid4
+
+    from domain.household import Household
+    from domain.kk_index import KKIndex
+
+    households = konvergen.households
+    monkeypatch.setattr(households, "snapshotting_intervals", {Household: 1})  # a snapshot at every version
+    aggregates = []
+    for number in (1, 2):
+        household = Household.register(
+            household_id=uuid4(), kk_number=kk(number),
+            head={"nik": nik(date(1980, 5, 17), "L", number), "name": "Asep", "sex": "L",
+                  "birth_date": date(1980, 5, 17)},
+            address={"street": "", "rt": "003", "rw": "007", "village_code": CILEUNYI_KULON}, location=None,
+            regions=households.regions, today=date(2026, 11, 28), actor="admin", source_ref="import:x:row:2",
+        )
+        aggregates += [household, KKIndex.reserve(kk_number=kk(number), household_id=household.id, actor="admin")]
+
+    households.save_aggregates(aggregates)
+
+    for number, household in ((1, aggregates[0]), (2, aggregates[2])):
+        assert household_for(konvergen, number)["id"] == str(household.id)
+        assert [s.originator_version for s in households.snapshots.get(household.id)] == [1]
+        assert not household.pending_events
