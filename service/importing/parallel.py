@@ -17,8 +17,9 @@ the service: 0.6-1 s) overlaps the reading of the file. They are spawned, not fo
 the web UI imports from a threaded server, whose locks a forked child would inherit
 held, and a forked child would hold the parent's SQLite connections, which SQLite
 forbids using or closing there. Measured on 2 cores, 20,000 households: spawn 3.4-3.5 s,
-fork 3.2 s, forkserver 3.2-3.3 s; on 100,000 the 3 s of pass 1 hide the start entirely. Only stores another process can open qualify (SQLite file, PostgreSQL),
-and only the households layout: interventions may share an ID across families.
+fork 3.2 s, forkserver 3.2-3.3 s; on 100,000 the 3 s of pass 1 hide the start entirely.
+Only stores another process can open qualify (SQLite file, PostgreSQL), and only the
+households layout: interventions may share an ID across families.
 
 If any process fails, the others are told to stop (a helper looks every 100 households
 and saves no further batch; what it committed stays), the error is raised here and the
