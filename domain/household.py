@@ -42,6 +42,7 @@ HEAD = "kepala_keluarga"
 MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relationship")
 
 ACTIVE, GRADUATED, CLOSED = "active", "graduated", "closed"
+EXTREME = "miskin_ekstrem"
 PLANNED, DELIVERED, CANCELLED = "planned", "delivered", "cancelled"
 OPEN, COMPLETED = "open", "completed"
 REMINDER_KINDS = ("reminder_before", "reminder_due", "reminder_overdue", "escalation")
@@ -119,6 +120,26 @@ def reminder_key(kind: str, follow_up_id: str, due_on: date) -> str:
 
 
 _CONTAINERS = frozenset({dict, list})
+
+
+def falls_back(
+    status: str, graduated_on: date | None, category: str, effective_on: date, current_effective_on: date | None
+) -> bool:
+    """Does a categorisation put a graduated household back among the extremely poor?
+
+    Graduation means the household was verified as having left extreme poverty. A later
+    categorisation as miskin ekstrem (taking effect after the graduation, and current:
+    no categorisation already recorded takes effect later) says it is back there, so it
+    counts as active and extremely poor again, and may graduate again. One rule, used
+    by the aggregate and by every view and report that derives the status from events.
+    """
+    return (
+        status == GRADUATED
+        and category == EXTREME
+        and graduated_on is not None
+        and effective_on > graduated_on
+        and (current_effective_on is None or effective_on >= current_effective_on)
+    )
 
 
 def _copied(value: Any) -> Any:
@@ -234,6 +255,11 @@ class Household(Aggregate):
         reason: str
 
         def apply(self, household: Household) -> None:
+            current = household.current_categorisation
+            graduated_on = household.graduation["effective_on"] if household.graduation else None
+            if falls_back(household.status, graduated_on, self.category, self.effective_on,
+                          current["effective_on"] if current else None):
+                household.status = ACTIVE
             household.categorisations.append(
                 {
                     "category": self.category,

@@ -19,6 +19,7 @@ Definitions (what the summary's numbers mean):
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Sequence
 
 from sqlalchemy import (
@@ -38,7 +39,7 @@ from sqlalchemy import (
     select,
 )
 
-from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
+from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household, falls_back
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
 from projections.sql import Staged, Counters, RowSet, metadata, region_name, scope_clause
@@ -130,7 +131,7 @@ class Monitoring(Projection):
     difference added to the counters, so a batch costs one diff per household."""
 
     name = "monitoring"
-    version = 1
+    version = 2
     replay_cost = 4
     tables = (
         monitoring_households,
@@ -258,6 +259,10 @@ class Monitoring(Projection):
         if event.category == EXTREME:
             row["ever_extreme"] = True
         current = row["category_effective_on"]
+        graduated_on = row["working"].get("graduated_on")
+        if falls_back(row["status"], graduated_on and date.fromisoformat(graduated_on), event.category,
+                      event.effective_on, current):
+            row["status"] = ACTIVE
         if current is None or event.effective_on >= current:
             row["category"] = event.category
             row["category_effective_on"] = event.effective_on
@@ -279,6 +284,7 @@ class Monitoring(Projection):
     def _graduated(self, row: dict, event: Household.Graduated) -> None:
         row["status"] = GRADUATED
         row["graduated_month"] = event.effective_on.strftime("%Y-%m")
+        row["working"]["graduated_on"] = event.effective_on.isoformat()
 
     def _closed(self, row: dict, _event) -> None:
         row["working"]["before_closure"] = row["status"]

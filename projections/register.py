@@ -34,7 +34,7 @@ from sqlalchemy import (
     tuple_,
 )
 
-from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
+from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household, falls_back
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
 from projections.sql import (
@@ -110,7 +110,7 @@ def name_key(name: str) -> str:
 
 class HouseholdRegister(Projection):
     name = "household_register"
-    version = 2
+    version = 3
     replay_cost = 6
     tables = (register_households, register_members)
 
@@ -234,6 +234,8 @@ class HouseholdRegister(Projection):
     def _categorised(self, _id, row: dict, event: Household.Categorised) -> None:
         # The current categorisation is the latest effective one; among equals, the last.
         current = row["category_effective_on"]
+        if falls_back(row["status"], _graduated_on(row), event.category, event.effective_on, current):
+            row["status"] = ACTIVE
         if current is None or event.effective_on >= current:
             row["category"] = event.category
             row["desil"] = event.desil
@@ -254,8 +256,9 @@ class HouseholdRegister(Projection):
     def _follow_up_ended(self, _id, row: dict, event) -> None:
         row["working"]["follow_ups"].pop(event.follow_up_id, None)
 
-    def _graduated(self, _id, row: dict, _event) -> None:
+    def _graduated(self, _id, row: dict, event: Household.Graduated) -> None:
         row["status"] = GRADUATED
+        row["working"]["graduated_on"] = event.effective_on.isoformat()
 
     def _closed(self, _id, row: dict, _event) -> None:
         row["working"]["before_closure"] = row["status"]
@@ -264,6 +267,11 @@ class HouseholdRegister(Projection):
     def _reopened(self, _id, row: dict, _event) -> None:
         row["status"] = row["working"]["before_closure"] or ACTIVE
         row["working"]["before_closure"] = None
+
+
+def _graduated_on(row: dict) -> date | None:
+    graduated_on = row["working"].get("graduated_on")
+    return date.fromisoformat(graduated_on) if graduated_on else None
 
 
 def _derive_counts(row: dict) -> None:

@@ -40,7 +40,7 @@ from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from domain.errors import InvalidValue
-from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
+from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household, falls_back
 from projections.monitoring import household_counts
 from service.access import Actor
 from service.audit import access_log as log
@@ -128,6 +128,7 @@ class _Facts:
     persons: int = 0
     ever_extreme: bool = False
     graduated_month: str | None = None
+    graduated_on: date | None = None
     categorisations: list = field(default_factory=list)  # (effective_on, version, category)
     interventions: dict = field(default_factory=dict)
 
@@ -204,6 +205,9 @@ def _apply(facts: _Facts, kind: str, event: Any, included: bool, recorded: bool)
 def _apply_dated(facts: _Facts, kind: str, event: Any) -> None:
     facts.dated = True
     if kind == "Categorised":
+        current = max(facts.categorisations)[0] if facts.categorisations else None
+        if falls_back(facts.status, facts.graduated_on, event.category, event.effective_on, current):
+            facts.status = ACTIVE
         facts.categorisations.append((event.effective_on, event.originator_version, event.category))
         facts.ever_extreme |= event.category == EXTREME
     elif kind == "InterventionDelivered":
@@ -218,6 +222,7 @@ def _apply_dated(facts: _Facts, kind: str, event: Any) -> None:
     elif kind == "Graduated":
         facts.status = GRADUATED
         facts.graduated_month = event.effective_on.strftime("%Y-%m")
+        facts.graduated_on = event.effective_on
     elif kind == "Closed":
         facts.status_before_closure, facts.status = facts.status, CLOSED
 

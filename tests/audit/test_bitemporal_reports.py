@@ -183,6 +183,26 @@ def test_as_recorded_by_now_equals_the_live_monitoring_summary(store, story):
         assert replayed[key] == live[key], key
 
 
+def test_a_household_that_fell_back_after_graduating_counts_as_graduated_before_and_extreme_after(store, clock):
+    h = store.households
+    clock.move_to(wib(2026, 3, 1))
+    household = register(h, 1)
+    categorise(h, household, effective_on=date(2026, 3, 1))
+    clock.move_to(wib(2026, 7, 1))
+    h.graduate(ADMIN, household, effective_on=date(2026, 7, 1), reason="verifikasi")
+    clock.move_to(wib(2026, 10, 5))
+    categorise(h, household, effective_on=date(2026, 10, 5))  # P3KE: extremely poor again
+    clock.move_to(wib(2026, 11, 28))
+    reports = audit_for(store).reports
+
+    august = reports.summary(ADMIN, "2026-08-31", "effective")
+    october = reports.summary(ADMIN, "2026-10-31", "effective")
+
+    assert (august["progress"]["graduated"], august["progress"]["remaining_extreme"]) == (1, 0)
+    assert (october["progress"]["graduated"], october["progress"]["remaining_extreme"]) == (0, 1)
+    assert [s["status"] for s in october["by_status"]] == ["active"]
+
+
 def test_the_in_memory_store_gives_the_same_answers_through_the_librarys_mapper(konvergen, clock):
     tell_story(konvergen, clock)
     reports = audit_for(konvergen).reports

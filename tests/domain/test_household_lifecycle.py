@@ -59,6 +59,55 @@ def test_a_household_cannot_graduate_twice(household):
         graduate(household)
 
 
+def test_a_graduated_household_categorised_miskin_ekstrem_again_later_is_active_again(household):
+    categorise(household)
+    graduate(household, effective_on=date(2026, 10, 1))
+
+    categorise(household, category="miskin_ekstrem", effective_on=date(2026, 11, 20), reason="P3KE 2026 Q4")
+
+    assert household.status == ACTIVE
+    assert household.graduation["effective_on"] == date(2026, 10, 1)  # what happened stays on record
+
+
+def test_a_household_that_fell_back_can_graduate_again(household):
+    categorise(household)
+    graduate(household, effective_on=date(2026, 10, 1))
+    categorise(household, category="miskin_ekstrem", effective_on=date(2026, 11, 1))
+
+    graduate(household, effective_on=date(2026, 11, 25), reason="verified again")
+
+    assert household.status == GRADUATED
+    assert household.graduation["effective_on"] == date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    "category, effective_on",
+    [
+        ("miskin", date(2026, 11, 20)),  # poor, but no longer extremely poor
+        ("miskin_ekstrem", date(2026, 9, 1)),  # a late entry about the time before the graduation
+        ("miskin_ekstrem", date(2026, 10, 1)),  # the graduation's own day: it took effect that day
+    ],
+    ids=["not-extreme", "before-graduation", "same-day"],
+)
+def test_a_graduated_household_stays_graduated_unless_extremely_poor_again_after_it(household, category, effective_on):
+    categorise(household)
+    graduate(household, effective_on=date(2026, 10, 1))
+
+    categorise(household, category=category, effective_on=effective_on)
+
+    assert household.status == GRADUATED
+
+
+def test_an_extreme_categorisation_that_is_not_the_current_one_does_not_undo_a_graduation(household):
+    categorise(household)
+    graduate(household, effective_on=date(2026, 10, 1))
+    categorise(household, category="rentan", effective_on=date(2026, 11, 20))
+
+    categorise(household, category="miskin_ekstrem", effective_on=date(2026, 11, 10))  # a late entry
+
+    assert household.status == GRADUATED
+
+
 def test_a_graduation_effective_in_the_future_is_refused(household):
     categorise(household)
     with pytest.raises(InvalidValue, match="in the future") as refusal:

@@ -117,6 +117,23 @@ def test_graduations_count_by_month_and_progress_counts_toward_zero(cases_db, en
     }
 
 
+def test_a_graduated_household_found_extremely_poor_again_counts_as_remaining_not_graduated(cases_db, engine_db, summary):
+    fell_back, stayed = cases_db.register(), cases_db.register()
+    for household in (fell_back, stayed):
+        cases_db.categorise(household, "miskin_ekstrem", effective_on=date(2026, 1, 10))
+        cases_db.graduate(household, effective_on=date(2026, 9, 30))
+    cases_db.categorise(fell_back, "miskin_ekstrem", effective_on=date(2026, 11, 2))
+    engine_db.catch_up()
+
+    result = summary()
+
+    assert result["progress"] == {
+        "baseline_extreme": 2, "remaining_extreme": 1, "graduated": 1, "percent_toward_zero": 50.0,
+    }
+    assert result["graduations_by_month"] == [{"month": "2026-09", "households": 2}]  # both did graduate then
+    assert categories(result)["miskin_ekstrem"] == (2, 4)  # two households of two persons
+
+
 def test_a_household_moving_village_takes_all_its_numbers_along(cases_db, engine_db, summary):
     household = cases_db.register(members=1, village=CILEUNYI_KULON)
     cases_db.categorise(household, "miskin_ekstrem")

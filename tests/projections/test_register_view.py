@@ -78,6 +78,17 @@ def test_a_member_who_left_and_came_back_is_found_by_their_nik_and_counted_once(
     assert ReadModels(konvergen_db).monitoring_summary(ADMIN)["totals"] == {"households": 1, "persons": 3}
 
 
+def test_a_graduated_household_found_extremely_poor_again_is_listed_as_active(cases_db, engine_db, register):
+    household = cases_db.register()
+    cases_db.categorise(household, "miskin_ekstrem", effective_on=date(2026, 1, 10))
+    cases_db.graduate(household, effective_on=date(2026, 9, 30))
+    cases_db.categorise(household, "miskin_ekstrem", effective_on=date(2026, 11, 2))
+    engine_db.catch_up()
+
+    assert [(r["id"], r["status"]) for r in register(status="active")["items"]] == [(household, "active")]
+    assert register(status="graduated")["items"] == []
+
+
 def test_name_search_is_a_prefix_match_ignoring_case_and_accents(cases_db, engine_db, register):
     cases_db.register(name="Siti Aminah")
     cases_db.register(name="Sitti Rohmah")
