@@ -19,7 +19,6 @@ Definitions (what the summary's numbers mean):
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Sequence
 
 from sqlalchemy import (
@@ -39,10 +38,12 @@ from sqlalchemy import (
     select,
 )
 
-from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household, falls_back
+from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
-from projections.sql import Staged, Counters, RowSet, metadata, region_name, scope_clause
+from projections.sql import (
+    Counters, RowSet, Staged, falls_back_in_view, metadata, region_name, remember_graduation, scope_clause,
+)
 from service.access import ReadScope
 
 EXTREME = "miskin_ekstrem"
@@ -258,11 +259,9 @@ class Monitoring(Projection):
     def _categorised(self, row: dict, event: Household.Categorised) -> None:
         if event.category == EXTREME:
             row["ever_extreme"] = True
-        current = row["category_effective_on"]
-        graduated_on = row["working"].get("graduated_on")
-        if falls_back(row["status"], graduated_on and date.fromisoformat(graduated_on), event.category,
-                      event.effective_on, current):
+        if falls_back_in_view(row, event.category, event.effective_on):
             row["status"] = ACTIVE
+        current = row["category_effective_on"]
         if current is None or event.effective_on >= current:
             row["category"] = event.category
             row["category_effective_on"] = event.effective_on
@@ -284,7 +283,7 @@ class Monitoring(Projection):
     def _graduated(self, row: dict, event: Household.Graduated) -> None:
         row["status"] = GRADUATED
         row["graduated_month"] = event.effective_on.strftime("%Y-%m")
-        row["working"]["graduated_on"] = event.effective_on.isoformat()
+        remember_graduation(row, event.effective_on)
 
     def _closed(self, row: dict, _event) -> None:
         row["working"]["before_closure"] = row["status"]

@@ -34,7 +34,7 @@ from sqlalchemy import (
     tuple_,
 )
 
-from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household, falls_back
+from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
 from projections.sql import (
@@ -44,8 +44,10 @@ from projections.sql import (
     as_utc,
     decode_cursor,
     encode_cursor,
+    falls_back_in_view,
     metadata,
     region_name,
+    remember_graduation,
     scope_clause,
 )
 from service.access import ReadScope
@@ -233,9 +235,9 @@ class HouseholdRegister(Projection):
 
     def _categorised(self, _id, row: dict, event: Household.Categorised) -> None:
         # The current categorisation is the latest effective one; among equals, the last.
-        current = row["category_effective_on"]
-        if falls_back(row["status"], _graduated_on(row), event.category, event.effective_on, current):
+        if falls_back_in_view(row, event.category, event.effective_on):
             row["status"] = ACTIVE
+        current = row["category_effective_on"]
         if current is None or event.effective_on >= current:
             row["category"] = event.category
             row["desil"] = event.desil
@@ -258,7 +260,7 @@ class HouseholdRegister(Projection):
 
     def _graduated(self, _id, row: dict, event: Household.Graduated) -> None:
         row["status"] = GRADUATED
-        row["working"]["graduated_on"] = event.effective_on.isoformat()
+        remember_graduation(row, event.effective_on)
 
     def _closed(self, _id, row: dict, _event) -> None:
         row["working"]["before_closure"] = row["status"]
@@ -267,11 +269,6 @@ class HouseholdRegister(Projection):
     def _reopened(self, _id, row: dict, _event) -> None:
         row["status"] = row["working"]["before_closure"] or ACTIVE
         row["working"]["before_closure"] = None
-
-
-def _graduated_on(row: dict) -> date | None:
-    graduated_on = row["working"].get("graduated_on")
-    return date.fromisoformat(graduated_on) if graduated_on else None
 
 
 def _derive_counts(row: dict) -> None:

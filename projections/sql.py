@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 
 from domain.errors import InvalidValue
+from domain.household import falls_back
 from domain.reference import RegionCatalogue
 from service.access import ReadScope
 
@@ -397,6 +398,21 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list:
         return decoded
     except (ValueError, TypeError, UnicodeError):
         raise InvalidValue("cursor", "is not a cursor this list gave out") from None
+
+
+def remember_graduation(row: dict, effective_on: date) -> None:
+    """Keeps a view row's graduation date in its working state (JSON, so ISO text)."""
+    row["working"]["graduated_on"] = effective_on.isoformat()
+
+
+def falls_back_in_view(row: dict, category: str, effective_on: date) -> bool:
+    """``domain.household.falls_back`` for a view row that keeps ``status``,
+    ``category_effective_on`` and its graduation date (``remember_graduation``)."""
+    graduated_on = row["working"].get("graduated_on")
+    return falls_back(
+        row["status"], graduated_on and date.fromisoformat(graduated_on), category, effective_on,
+        row["category_effective_on"],
+    )
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -236,8 +236,9 @@ def _diagnose(reader: ChainReader, found: _Range, households: dict, row: tuple, 
             found.firsts[oid] = (version, prev, nid)  # linked to earlier ranges when stitching
         else:
             found.starts[oid] = nid
-            if prev != ZERO_HASH:
-                result.add(Problem("broken_link", f"{where}: the first version must link to 64 zeros", oid, version, nid))
+            start = _linkage_problem(where, oid, version, prev, nid, None)
+            if start:
+                result.add(start)
     else:
         linkage = _linkage_problem(where, oid, version, prev, nid, (household[2], household[1]))
         if linkage:
