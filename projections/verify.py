@@ -87,7 +87,7 @@ def verify(
         twin = ProjectionEngine(
             scratch, replay_log, [type(p)(p.regions) for p in live.projections.values()], clock=live.clock
         )
-        twin.prepare()
+        twin.reset(names, indexes=False)  # empty, at position 0: each replays only up to its live twin
         with _snapshot(live.db) as conn:
             rows = {row["name"]: row for row in conn.execute(select(tracking)).mappings()}
             current = []

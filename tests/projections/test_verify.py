@@ -50,3 +50,17 @@ def test_a_stale_projection_is_reported_rather_than_compared(konvergen_db, cases
     report = verify(engine_db, ["audit_trail"])
 
     assert [(d.kind, d.key) for d in report.differences] == [("stale", ("audit_trail",))]
+
+
+def test_views_behind_the_newest_event_are_compared_with_a_replay_up_to_their_own_position(konvergen_db, cases_db, engine_db):
+    cases_db.register(name="Satu")
+    engine_db.catch_up(["household_register"])
+    cases_db.register(name="Dua")  # not applied yet: the views are behind the log
+    engine_db.catch_up(["monitoring"])
+    cases_db.register(name="Tiga")
+
+    report = verify(engine_db)
+
+    assert report.ok, [d.describe() for d in report.differences]
+    assert report.rows_compared["household_register.register_households"] == 1
+    assert report.rows_compared["monitoring.monitoring_households"] == 2
