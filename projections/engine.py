@@ -18,6 +18,7 @@ were built with is *stale*: ``prepare`` drops its tables and replays it from zer
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Iterable, Iterator, Sequence
@@ -96,9 +97,6 @@ class Projection:
         """Reads what ``events`` (notification id, household id, event) change through
         ``conn`` and returns the writes, without writing anything yet."""
         raise NotImplementedError
-
-    def apply(self, conn: Connection, events: Sequence[tuple[int, str, object]]) -> None:
-        self.stage(conn, events).write(conn)
 
 
 class UnknownProjection(InvalidValue):
@@ -389,13 +387,16 @@ class ProjectionEngine:
         head = self.log.head()
         now = self.clock.now()
         report = []
+        waiting: dict[int, datetime | None] = {}  # views at one position wait since one event
         for name, projection in self.projections.items():
             row = rows.get(name)
             position = row["position"] if row else 0
             lag_events = max(head - position, 0)
             lag_seconds = 0.0
             if lag_events:
-                waiting_since = self.log.recorded_at(position)
+                if position not in waiting:
+                    waiting[position] = self.log.recorded_at(position)
+                waiting_since = waiting[position]
                 lag_seconds = max((now - waiting_since).total_seconds(), 0.0) if waiting_since else 0.0
             stale = row is None or row["version"] != projection.code_version()
             report.append(

@@ -221,11 +221,9 @@ class RowSet:
         self.rows: dict = {}
         self.by_group: dict[Any, dict] | None = {} if index_groups else None
         self._loaded: dict = {}
-        self._loaded_groups: set = set()
 
     def load(self, conn: Connection, groups: Iterable) -> None:
-        wanted = [g for g in set(groups) if g not in self._loaded_groups]
-        self._loaded_groups.update(wanted)
+        wanted = list(set(groups))
         statement = select(self.table).where(self.table.c[self.group].in_(bindparam("groups", expanding=True)))
         for start in range(0, len(wanted), LOAD_CHUNK):
             chunk = wanted[start : start + LOAD_CHUNK]

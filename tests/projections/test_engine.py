@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import eventsourcing.domain
 import pytest
 from sqlalchemy import Column, Integer, MetaData, select, update
 
@@ -168,18 +171,21 @@ def test_an_unknown_projection_name_is_refused_with_the_known_ones():
     assert "monitoring" in str(refused.value)
 
 
-def test_status_reports_position_and_lag_in_events_and_seconds(konvergen, cases, engine, clock):
+def test_status_reports_position_and_lag_in_events_and_seconds(konvergen, cases, engine, clock, monkeypatch):
+    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock.now)  # recorded at the clock's time
     make_history(cases, households=1)
     engine.catch_up()
     head = engine.log.head()
     cases.schedule(cases.register())
+    clock.move_to(clock.now() + timedelta(seconds=90))
 
     status = {row["name"]: row for row in engine.status()}
 
     register = status["household_register"]
     assert (register["position"], register["head"]) == (head, engine.log.head())
     assert register["lag_events"] == engine.log.head() - head
-    assert register["lag_seconds"] >= 0
+    assert register["lag_seconds"] == 90.0
+    assert {row["lag_seconds"] for row in status.values()} == {90.0}
     assert register["stale"] is False
     engine.catch_up()
     assert {row["lag_events"] for row in engine.status()} == {0}
