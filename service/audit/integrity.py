@@ -232,8 +232,8 @@ def export(
                 previous_last = seal.last_id
     sealed_through_id = seals[-1].last_id if seals else 0
     unsealed = sum(1 for nid in exported_ids if nid > sealed_through_id)
-    for name in ("events.jsonl", "chain.tsv", "seals.tsv"):
-        sums.append((_sha256_file(out / name), name))
+    file_sums = {name: _sha256_file(out / name) for name in ("events.jsonl", "chain.tsv", "seals.tsv")}
+    sums.extend((digest, name) for name, digest in file_sums.items())
     (out / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for digest, name in sums), encoding="ascii")
     manifest = {
         "format": "konvergen-audit-export",
@@ -256,7 +256,7 @@ def export(
             "problems": verification.problem_count,
             "first_problem": verification.first_problem.message if verification.first_problem else None,
         },
-        "files": {name: _sha256_file(out / name) for name in ("SHA256SUMS", "events.jsonl", "chain.tsv", "seals.tsv")},
+        "files": {"SHA256SUMS": _sha256_file(out / "SHA256SUMS"), **file_sums},
         "rules": {
             "content_sha256": "sha256 of the file events/<household_id>/<version>.json (the stored bytes)",
             "hash": "sha256 of prev_hash, household_id, version, topic, content_sha256 joined by newlines",
