@@ -8,13 +8,15 @@ import secrets
 from flask import Flask, current_app
 
 from service.container import Konvergen
+from service.storage import default_instance_path
 
 SECRET_KEY_ENV = "KONVERGEN_SECRET_KEY"
 MAX_BODY_BYTES = 1 * 1024 * 1024
 
 
 def create_app(konvergen: Konvergen | None = None, config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("KONVERGEN_INSTANCE_PATH") or None)
+    # The folder the default SQLite file lives in: uploads and the database side by side.
+    app = Flask(__name__, instance_path=str(default_instance_path()))
     secret = os.environ.get(SECRET_KEY_ENV)
     app.config.update(
         # Without a configured secret, sessions last as long as the process: safe, not handy.
