@@ -36,10 +36,21 @@ def test_two_openers_of_one_database_never_hold_the_schema_lock_at_the_same_time
 
 
 def test_the_schema_lock_can_be_taken_again_once_released(database_url):
-    storage = open_storage(database_url)
+    storage, other = open_storage(database_url), open_storage(database_url)
+    taken = []
+
+    def take(by) -> None:
+        with by.schema_lock():
+            taken.append(by)
+
     try:
-        for _ in range(2):
-            with storage.schema_lock():
-                pass
+        take(storage)
+        again = threading.Thread(target=take, args=(other,), daemon=True)  # another connection, as a second process
+        again.start()
+        again.join(10)
+        assert not again.is_alive(), "the released lock was still held"
+        take(storage)
+        assert taken == [storage, other, storage]
     finally:
         storage.dispose()
+        other.dispose()
