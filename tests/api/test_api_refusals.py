@@ -11,8 +11,9 @@ from uuid import uuid4
 
 import pytest
 
-from api_helpers import CHILD, HEAD, WIFE, admin_client, module_service, registration
+from api_helpers import CHILD, HEAD, PADASUKA, PASSWORD, WIFE, ApiClient, admin_client, module_service, registration
 from domain.kk_index import kk_index_id
+from service.app import create_app
 
 PROBLEM_JSON = "application/problem+json"
 ONE_MIB = 1024 * 1024
@@ -314,11 +315,208 @@ def test_a_second_delivery_of_the_same_intervention_is_refused_with_409_and_reco
     assert state(household) == before
 
 
-def test_the_head_of_household_cannot_depart_which_is_a_409_naming_why(api, household, state):
+@pytest.mark.parametrize(
+    ("path", "body", "why"),
+    [
+        (f"members/{HEAD['nik']}/departure", {"reason": "moved", "left_on": "2026-11-01"}, "head"),
+        ("graduation", {"effective_on": "2026-11-01", "reason": "mandiri"}, "once categorised miskin ekstrem"),
+        ("reopening", {"reason": "salah"}, "only a closed household can be reopened"),
+    ],
+    ids=["the head of household departs", "a household never miskin ekstrem graduates", "an open household is reopened"],
+)
+def test_a_change_the_households_state_does_not_allow_is_a_409_naming_why(api, household, state, path, body, why):
     before = state(household)
 
-    response = api.post(f"/households/{household}/members/{HEAD['nik']}/departure", {"reason": "moved", "left_on": "2026-11-01"})
+    response = api.post(f"/households/{household}/{path}", body)
 
     problem = assert_problem(response, 409)
-    assert "head" in problem["detail"]
+    assert why in problem["detail"]
     assert state(household) == before
+
+
+# -- refusals of a follow-up, intervention or household in the wrong state -----------------
+
+_registered = iter(range(100, 200))
+
+
+@pytest.fixture
+def own_household(api):
+    """A household of this test alone, for refusals that need a change recorded first."""
+    response = api.post("/households", registration(kk_number=f"3204050101200{next(_registered)}"))
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def follow_up_of(api, household_id: str) -> str:
+    response = api.post(
+        f"/households/{household_id}/follow-ups", {"due_on": "2026-12-05", "assigned_to": "admin", "purpose": "kunjungan"}
+    )
+    assert response.status_code == 201, response.json
+    return response.json["follow_up_id"]
+
+
+FOLLOW_UP_CHANGES = {
+    "completion": {"completed_on": "2026-11-20", "outcome": "dikunjungi"},
+    "cancellation": {"reason": "batal"},
+    "rescheduling": {"due_on": "2026-12-20", "reason": "nanti"},
+}
+
+
+@pytest.mark.parametrize("ending", ["completion", "cancellation"])
+@pytest.mark.parametrize("change", sorted(FOLLOW_UP_CHANGES))
+def test_a_follow_up_already_completed_or_cancelled_refuses_every_change_with_409(api, own_household, state, ending, change):
+    follow_up = follow_up_of(api, own_household)
+    ended = api.post(f"/households/{own_household}/follow-ups/{follow_up}/{ending}", FOLLOW_UP_CHANGES[ending])
+    assert ended.status_code == 200, ended.json
+    before = state(own_household)
+
+    response = api.post(f"/households/{own_household}/follow-ups/{follow_up}/{change}", FOLLOW_UP_CHANGES[change])
+
+    problem = assert_problem(response, 409)
+    assert problem["code"] == "invalid_state"
+    assert f"follow-up {follow_up} is already" in problem["detail"]
+    assert state(own_household) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "body", "field"),
+    [
+        ("completion", {"completed_on": "2026-11-20"}, "outcome"),
+        ("completion", {"completed_on": "kemarin", "outcome": "ok"}, "completed_on"),
+        ("cancellation", {}, "reason"),
+        ("cancellation", {"reason": "batal", "by": "me"}, "by"),
+        ("rescheduling", {"reason": "nanti"}, "due_on"),
+        ("rescheduling", {"due_on": "2026-12-20", "reason": "nanti", "assigned_to": ""}, "assigned_to"),
+    ],
+)
+def test_a_follow_up_change_with_a_bad_body_is_refused_with_422_naming_the_field(api, household, planned, state, change, body, field):
+    _, follow_up = planned
+    before = state(household)
+
+    response = api.post(f"/households/{household}/follow-ups/{follow_up}/{change}", body)
+
+    problem = assert_problem(response, 422, field)
+    assert field in problem["detail"]
+    assert state(household) == before
+
+
+@pytest.mark.parametrize("change", sorted(FOLLOW_UP_CHANGES))
+def test_a_case_worker_of_another_village_is_told_the_follow_up_does_not_exist(konvergen, api, household, planned, state, change):
+    _, follow_up = planned
+    outsider = user_client(konvergen, "case_worker", villages=[PADASUKA])
+    before = state(household)
+
+    response = outsider.post(f"/households/{household}/follow-ups/{follow_up}/{change}", FOLLOW_UP_CHANGES[change])
+
+    assert_problem(response, 404)
+    assert state(household) == before
+
+
+@pytest.mark.parametrize("change", sorted(FOLLOW_UP_CHANGES))
+def test_an_agency_officer_who_sees_the_household_may_not_change_its_follow_up_which_is_403(konvergen, household, planned, state, change):
+    _, follow_up = planned
+    officer = user_client(konvergen, "agency_officer", agency="dinsos")
+    before = state(household)
+
+    response = officer.post(f"/households/{household}/follow-ups/{follow_up}/{change}", FOLLOW_UP_CHANGES[change])
+
+    problem = assert_problem(response, 403)
+    assert problem["code"] == "forbidden"
+    assert state(household) == before
+
+
+def test_a_delivered_intervention_cannot_be_cancelled_which_is_a_409(api, own_household, state):
+    intervention = api.post(f"/households/{own_household}/interventions", INTERVENTION).json["intervention_id"]
+    assert api.post(f"/households/{own_household}/interventions/{intervention}/delivery", {"delivered_on": "2026-11-20"}).status_code == 200
+    before = state(own_household)
+
+    response = api.post(f"/households/{own_household}/interventions/{intervention}/cancellation", {"reason": "ganda"})
+
+    problem = assert_problem(response, 409)
+    assert problem["detail"] == f"intervention {intervention} is already delivered; that is final"
+    assert state(own_household) == before
+
+
+def test_an_agency_officer_may_not_cancel_another_agencys_intervention_which_is_a_403(konvergen, household, planned, state):
+    intervention, _ = planned  # planned for dinsos
+    officer = user_client(konvergen, "agency_officer", agency="dinkes")
+    before = state(household)
+
+    response = officer.post(f"/households/{household}/interventions/{intervention}/cancellation", {"reason": "ganda"})
+
+    problem = assert_problem(response, 403)
+    assert "dinkes" in problem["detail"] and "dinsos" in problem["detail"]
+    assert state(household) == before
+
+
+def test_a_member_correction_giving_only_what_is_recorded_is_refused_with_422_nothing_to_correct(api, household, state):
+    before = state(household)
+
+    response = api.post(f"/households/{household}/members/{HEAD['nik']}/correction", {"name": HEAD["name"], "reason": "sama"})
+
+    problem = assert_problem(response, 422, "changes")
+    assert "nothing to correct" in problem["detail"]
+    assert state(household) == before
+
+
+def test_a_household_cannot_graduate_twice_which_is_a_409(api, own_household, state):
+    extreme = with_(CATEGORISATION, category="miskin_ekstrem", desil=1, effective_on="2026-10-01")
+    assert api.post(f"/households/{own_household}/categorisations", extreme).status_code == 200
+    graduation = {"effective_on": "2026-11-01", "reason": "mandiri"}
+    assert api.post(f"/households/{own_household}/graduation", graduation).status_code == 200
+    before = state(own_household)
+
+    response = api.post(f"/households/{own_household}/graduation", graduation)
+
+    problem = assert_problem(response, 409)
+    assert problem["detail"] == "the household has already graduated"
+    assert state(own_household) == before
+
+
+def test_a_closed_household_cannot_be_closed_again_which_is_a_409(api, own_household, state):
+    closure = {"reason": "moved_away", "effective_on": "2026-11-01"}
+    assert api.post(f"/households/{own_household}/closure", closure).status_code == 200
+    before = state(own_household)
+
+    response = api.post(f"/households/{own_household}/closure", closure)
+
+    problem = assert_problem(response, 409)
+    assert "closed" in problem["detail"]
+    assert state(own_household) == before
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "status"),
+    [
+        ("case_worker", {"villages": [PADASUKA]}, 404),
+        ("supervisor", {"kecamatan": "32.04.06"}, 404),
+        ("auditor", {}, 403),
+        ("agency_officer", {"agency": "dinsos"}, 403),
+    ],
+)
+def test_a_kk_change_by_a_user_who_may_not_make_it_is_refused_and_records_nothing(konvergen, household, state, role, scope, status):
+    user = user_client(konvergen, role, **scope)
+    before = state(household)
+
+    response = user.post(f"/households/{household}/kk-change", {"new_kk_number": "3204050101200002", "reason": "reissue"})
+
+    assert_problem(response, status)
+    assert state(household) == before
+
+
+@pytest.mark.parametrize("as_of", ["yesterday", "2026-13-01", "2026-11-01T25:00", "x" * 65, ""])
+def test_a_summary_comparison_at_an_unreadable_instant_is_refused_with_422_naming_as_of(api, as_of):
+    response = api.get("/audit/summary-comparison", query_string={"as_of": as_of})
+
+    problem = assert_problem(response, 422, "as_of")
+    assert "as_of" in problem["detail"]
+
+
+_users = iter(range(1, 1000))
+
+
+def user_client(konvergen, role: str, **scope) -> ApiClient:
+    """A client for a new user of ``role`` in this module's service (names never repeat)."""
+    username = f"{role.replace('_', '-')}-{next(_users)}"
+    konvergen.users.create_user(username=username, password=PASSWORD, role=role, **scope)
+    return ApiClient(create_app(konvergen, {"TESTING": True}).test_client(), konvergen.users.issue_token(username), username)
