@@ -85,6 +85,11 @@ class ChainWriter:
     stored events, insert links); the rule and the bookkeeping are shared.
     """
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The library recorder's insert (next in the MRO), with the links prepared
+        before its write transaction; its per-backend insert hook chains them."""
+        return super().insert_events(stored_events, chain_prepared=self.prepare_links(stored_events), **kwargs)
+
     def _link_hashes(self, c: Any, keys: list[tuple[Any, int]]) -> dict[tuple[str, int], str]:
         raise NotImplementedError
 
@@ -425,9 +430,6 @@ class ChainedSQLiteApplicationRecorder(ChainWriter, SQLiteApplicationRecorder):
                 )
         return statements
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        return super().insert_events(stored_events, chain_prepared=self.prepare_links(stored_events), **kwargs)
-
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], *,
                        chain_prepared: list | None = None, **kwargs: Any) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
@@ -627,9 +629,6 @@ class ChainedPostgresApplicationRecorder(ChainWriter, PostgresApplicationRecorde
             "WHERE NOT EXISTS (SELECT 1 FROM {1} k WHERE k.notification_id = e.notification_id) "
             "ORDER BY e.notification_id LIMIT %s"
         ).format(events, chain)
-
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        return super().insert_events(stored_events, chain_prepared=self.prepare_links(stored_events), **kwargs)
 
     def _fetch_ids_after_insert_events(self, curs: Cursor, stored_events: Sequence[StoredEvent], *,
                                        chain_prepared: list | None = None, **kwargs: Any) -> Sequence[int] | None:
