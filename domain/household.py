@@ -25,11 +25,9 @@ from domain.errors import (
 from domain.identity import (
     check_kk_number,
     check_name,
-    check_nik,
     check_not_future,
     check_person,
     check_relationship,
-    check_sex,
 )
 from domain.reference import ProgrammeCatalogue, RegionCatalogue
 
@@ -474,7 +472,6 @@ class Household(Aggregate):
     ) -> Household:
         kk_number = check_kk_number(kk_number)
         head = check_person(head, today, "head")
-        head.pop("relationship", None)
         if members is not None and not isinstance(members, list):
             raise InvalidValue("members", "must be a list")
         checked_members = []

@@ -73,10 +73,7 @@ def _is_real_date(day: int, month: int, yy: int) -> bool:
 
 def check_nik(value: str, field: str = "nik", sex: str | None = None) -> str:
     """A NIK is 16 digits, a real province, a real birth date, and agrees with sex."""
-    if not isinstance(value, str) or not _SIXTEEN_DIGITS.match(value):
-        raise InvalidValue(field, "must be exactly 16 digits")
-    if value[:2] not in PROVINCE_CODES:
-        raise InvalidValue(field, f"starts with {value[:2]}, which is not a province code")
+    check_kk_number(value, field)  # the same 16 digits and province code as a family card
     day, month, yy, nik_sex = nik_birth_date_parts(value)
     if not _is_real_date(day, month, yy):
         raise InvalidValue(field, f"date part {value[6:12]} is not a real date")

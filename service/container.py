@@ -53,18 +53,6 @@ class Konvergen:
             return True
         return self.projections.wait_until(position, timeout)
 
-    def reload_regions(self) -> None:
-        """After `regions load`: rules and scope see the new villages at once."""
-        with self.sessions() as session:
-            catalogue = region_catalogue(session)
-        self.regions = catalogue
-        self.users.regions = catalogue
-        self.households.regions = catalogue
-        self.households.access.regions = catalogue
-        engine = getattr(self.projections, "engine", None)
-        for projection in getattr(engine, "projections", {}).values():
-            projection.regions = catalogue
-
     def close(self) -> None:
         if self.projections is not None:
             self.projections.stop()

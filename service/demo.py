@@ -16,7 +16,7 @@ import os
 import random
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Callable
@@ -238,13 +238,7 @@ class _Person:
     relationship: str
 
     def as_dict(self) -> dict:
-        return {
-            "nik": self.nik,
-            "name": self.name,
-            "sex": self.sex,
-            "birth_date": self.birth_date,
-            "relationship": self.relationship,
-        }
+        return asdict(self)
 
 
 class _DemoBuilder:
@@ -359,11 +353,12 @@ class _DemoBuilder:
         self.admin = users.actor("demo.admin")
         self.officer = users.actor(f"demo.{self.officer_agency}")
         demo_worker = users.actor("demo.pendamping")
+        tksk = {kecamatan: users.actor(username) for kecamatan, username in tksk_for_kecamatan.items()}
         for village in self.villages:
             if village.code in demo_villages:
                 self.worker_for_village[village.code] = demo_worker
-            elif village.parent_code in tksk_for_kecamatan:
-                self.worker_for_village[village.code] = users.actor(tksk_for_kecamatan[village.parent_code])
+            elif village.parent_code in tksk:
+                self.worker_for_village[village.code] = tksk[village.parent_code]
 
     # -- one household ------------------------------------------------------------
 
@@ -377,7 +372,7 @@ class _DemoBuilder:
         registered = self.households.register_household(
             worker,
             kk_number=self._kk_number(local_prefix),
-            head={k: v for k, v in head.as_dict().items() if k != "relationship"},
+            head=head.as_dict(),  # the head's relationship is implied: Household.register leaves it out
             members=[m.as_dict() for m in members],
             address=self._address(village),
             location=self._location(village_code) if rng.random() < 0.65 else None,
@@ -514,27 +509,21 @@ class _DemoBuilder:
             if rng.random() < 0.3:
                 category = {"miskin_ekstrem": "miskin", "miskin": "miskin_ekstrem", "rentan": "miskin"}[category]
                 desil = {"miskin_ekstrem": 1, "miskin": 3, "rentan": 4}[category]
-            self.households.categorise(
-                worker,
-                household_id,
-                category=category,
-                desil=desil,
-                source="field_verification",
-                effective_on=self.today - timedelta(days=rng.randint(10, 120)),
-                reason="Verifikasi lapangan: kondisi rumah dan pengeluaran dicek pendamping",
-            )
-            self.result.categorisations += 1
+            source, reason = "field_verification", "Verifikasi lapangan: kondisi rumah dan pengeluaran dicek pendamping"
         elif rng.random() < 0.08:
-            self.households.categorise(
-                worker,
-                household_id,
-                category=category,
-                desil=desil,
-                source="village_deliberation",
-                effective_on=self.today - timedelta(days=rng.randint(10, 120)),
-                reason="Ditetapkan dalam musyawarah desa",
-            )
-            self.result.categorisations += 1
+            source, reason = "village_deliberation", "Ditetapkan dalam musyawarah desa"
+        else:
+            return category
+        self.households.categorise(
+            worker,
+            household_id,
+            category=category,
+            desil=desil,
+            source=source,
+            effective_on=self.today - timedelta(days=rng.randint(10, 120)),
+            reason=reason,
+        )
+        self.result.categorisations += 1
         return category
 
     # -- interventions --------------------------------------------------------------

@@ -39,6 +39,3 @@ class VersionConflict(DomainError):
         self.expected = expected
         self.current = current
 
-
-class UnknownUser(NotFound):
-    code = "unknown_user"

@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from contextlib import contextmanager, suppress
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Callable, ClassVar
 from uuid import UUID, uuid4
 
@@ -29,7 +29,7 @@ from domain.kk_index import KKIndex, kk_index_id
 from domain.reference import ProgrammeCatalogue, RegionCatalogue
 from service.access import SYSTEM, SYSTEM_ACTOR, AccessPolicy, Actor
 from service.clock import Clock
-from service.errors import Forbidden, HouseholdNotFound, UnknownUser, VersionConflict
+from service.errors import Forbidden, HouseholdNotFound, VersionConflict
 
 # A command without an expected version is retried after a concurrent write. Threads of
 # one process never collide on a household (a striped lock serialises them); processes
@@ -669,7 +669,3 @@ def event_dict(event) -> dict:
         "source_ref": getattr(event, "source_ref", None),
         "data": event_data(event),
     }
-
-
-def recorded_at(event) -> datetime:
-    return event.timestamp

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship, sessionmaker
 
 from domain.errors import InvalidValue
 from domain.reference import ProgrammeCatalogue, RegionCatalogue
@@ -106,7 +106,7 @@ class UserDirectory:
         agency: str | None = None,
         language: str = "id",
     ) -> dict:
-        username = (username or "").strip().lower()
+        username = _normal(username)
         if not _USERNAME.match(username):
             raise InvalidValue("username", "use 2-64 lower-case letters, digits, dot, dash or underscore")
         if role not in ROLES:
@@ -154,7 +154,7 @@ class UserDirectory:
     def authenticate(self, username: str, password: str) -> Actor | None:
         """The actor for a correct password, else None (same answer for unknown users)."""
         with self.sessions() as session:
-            user = session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+            user = session.scalar(select(User).where(User.username == _normal(username)))
             if user is None or not user.active:
                 # Spend the same effort so response time does not reveal usernames.
                 _hasher.hash(password or "x")
@@ -215,7 +215,7 @@ class UserDirectory:
 
     def count(self) -> int:
         with self.sessions() as session:
-            return len(session.scalars(select(User.id)).all())
+            return session.scalar(select(func.count()).select_from(User))
 
     @staticmethod
     def _describe(user: User) -> dict:
