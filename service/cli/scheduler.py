@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import click
 
-from service.cli.context import cli_errors, open_konvergen, shown_url
+from service.cli.context import open_konvergen, shown_url
 from service.scheduler import Scheduler, SchedulerConfigError, SchedulerRunner, load_config, scheduler_status
 from service.scheduler.recipients import set_email
 from service.scheduler.runner import Lease
@@ -142,7 +142,7 @@ def email(username: str, email: str | None, remove: bool) -> None:
     """Set where a user's reminders are emailed (kept beside the users table)."""
     if bool(email) == remove:
         raise click.ClickException("give either --email ADDRESS or --remove")
-    with open_konvergen() as konvergen, cli_errors():
+    with open_konvergen() as konvergen:
         set_email(konvergen.storage.engine, username.strip().lower(), None if remove else email)
     click.echo(f"{username}: " + ("no email" if remove else f"reminders also go to {email}"))
 
