@@ -91,14 +91,6 @@ def _required(parse: Callable, rule: Callable | None = None) -> Callable:
     return read
 
 
-def _optional(parse: Callable) -> Callable:
-    def read(value):
-        result = parse(value)
-        return None if result == "" else result
-
-    return read
-
-
 class RowParser:
     """Reads the rows of one file in one layout: first only the KK (to group rows
     into households), later the whole row."""
