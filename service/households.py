@@ -216,19 +216,17 @@ class Households(Application):
         """A new family card (pecah KK, reissue); the old number stays reserved."""
 
         def run(household: Household) -> list:
-            self.access.check_change(actor, household.address["village_code"])
             household.change_kk(today=self.clock.today(), actor=actor.username, **command)
             return [KKIndex.reserve(kk_number=household.kk_number, household_id=household.id, actor=actor.username)]
 
         try:
-            return self._update(actor, household_id, expected_version, run)
+            return self._change(actor, household_id, expected_version, run)
         except IntegrityError:
             new_kk = command.get("new_kk_number")
             raise DuplicateKK(new_kk, self._holder_of(new_kk)) from None
 
     def correct_identification(self, actor: Actor, household_id, *, expected_version=None, **command) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             new_village = (command.get("address") or {}).get("village_code")
             if new_village:
                 # Moving a household to another village needs the right to register there.
@@ -236,39 +234,35 @@ class Households(Application):
                 self.access.check_register(actor, new_village)
             household.correct_identification(regions=self.regions, actor=actor.username, **command)
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     def add_member(self, actor: Actor, household_id, *, expected_version=None, member: dict, joined_on=None, source_ref=None) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.add_member(
                 member=member, joined_on=joined_on, today=self.clock.today(), actor=actor.username, source_ref=source_ref
             )
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     def correct_member(self, actor: Actor, household_id, nik: str, *, expected_version=None, changes: dict, reason: str) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.correct_member(nik=nik, changes=changes, reason=reason, today=self.clock.today(), actor=actor.username)
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     def record_member_left(self, actor: Actor, household_id, nik: str, *, expected_version=None, **command) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.record_member_left(nik=nik, today=self.clock.today(), actor=actor.username, **command)
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     # -- categorisation ---------------------------------------------------------
 
     def categorise(self, actor: Actor, household_id, *, expected_version=None, **command) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.categorise(today=self.clock.today(), actor=actor.username, **command)
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     # -- interventions ----------------------------------------------------------
 
@@ -356,7 +350,6 @@ class Households(Application):
         follow_up_id = follow_up_id or uuid4().hex
 
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             self._check_assignee(assigned_to)
             household.schedule_follow_up(
                 follow_up_id=follow_up_id,
@@ -367,13 +360,12 @@ class Households(Application):
                 actor=actor.username,
             )
 
-        result = self._update(actor, household_id, expected_version, run)
+        result = self._change(actor, household_id, expected_version, run)
         result["follow_up_id"] = follow_up_id
         return result
 
     def reschedule_follow_up(self, actor: Actor, household_id, follow_up_id: str, *, expected_version=None, due_on: date, reason: str, assigned_to: str | None = None) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             self._check_assignee(assigned_to)
             household.reschedule_follow_up(
                 follow_up_id=follow_up_id,
@@ -384,11 +376,10 @@ class Households(Application):
                 actor=actor.username,
             )
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     def complete_follow_up(self, actor: Actor, household_id, follow_up_id: str, *, expected_version=None, completed_on: date, outcome: str) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.complete_follow_up(
                 follow_up_id=follow_up_id,
                 completed_on=completed_on,
@@ -397,14 +388,13 @@ class Households(Application):
                 actor=actor.username,
             )
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     def cancel_follow_up(self, actor: Actor, household_id, follow_up_id: str, *, expected_version=None, reason: str) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.cancel_follow_up(follow_up_id=follow_up_id, reason=reason, actor=actor.username)
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     # -- reminders --------------------------------------------------------------
 
@@ -495,14 +485,12 @@ class Households(Application):
 
     def graduate(self, actor: Actor, household_id, *, expected_version=None, effective_on: date, reason: str) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.graduate(effective_on=effective_on, reason=reason, today=self.clock.today(), actor=actor.username)
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     def close_household(self, actor: Actor, household_id, *, expected_version=None, reason: str, effective_on: date, duplicate_of: str | None = None, note: str = "") -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.close(
                 reason=reason,
                 duplicate_of=duplicate_of,
@@ -512,14 +500,13 @@ class Households(Application):
                 actor=actor.username,
             )
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     def reopen_household(self, actor: Actor, household_id, *, expected_version=None, reason: str) -> dict:
         def run(household: Household) -> None:
-            self.access.check_change(actor, household.address["village_code"])
             household.reopen(reason=reason, actor=actor.username)
 
-        return self._update(actor, household_id, expected_version, run)
+        return self._change(actor, household_id, expected_version, run)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -550,6 +537,15 @@ class Households(Application):
         if not self.access.can_read(actor, current.address["village_code"]):
             raise HouseholdNotFound(household_id)
         return household
+
+    def _change(self, actor: Actor, household_id, expected_version: int | None, command: Callable[[Household], Any]) -> dict:
+        """``_update`` for a command on a household the actor may change (its village in their scope)."""
+
+        def checked(household: Household) -> Any:
+            self.access.check_change(actor, household.address["village_code"])
+            return command(household)
+
+        return self._update(actor, household_id, expected_version, checked)
 
     def _update(self, actor: Actor, household_id, expected_version: int | None, command: Callable[[Household], Any]) -> dict:
         """Load, command, save; refuse or retry on a concurrent write, never merge."""
