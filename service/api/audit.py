@@ -19,7 +19,7 @@ from domain.errors import InvalidValue
 from service.api import API_PREFIX
 from service.api.auth import current_actor
 from service.api.errors import PROBLEM_JSON
-from service.api.schemas import HistoryEntrySchema, HouseholdSchema, JSONData, ProblemSchema, StrictSchema
+from service.api.schemas import FieldChangeSchema, HistoryEntrySchema, HouseholdSchema, JSONData, ProblemSchema, StrictSchema
 from service.app import current_konvergen
 from service.audit import Audit, audit_for
 from service.audit.access_log import ACTIONS, MAX_PAGE
@@ -160,25 +160,6 @@ def access_log(query: dict):
 # -- histories, past states, diffs -----------------------------------------------------
 
 
-class ChangeSchema(Schema):
-    field = fields.String(metadata={"description": "Path of the fact, e.g. desil or members.<nik>.name"})
-    label = fields.String()
-    before = JSONData(allow_none=True)
-    after = JSONData(allow_none=True)
-    text = fields.String(metadata={"description": "e.g. 'desil 3 -> 1'"})
-
-
-class AuditHistoryEntrySchema(HistoryEntrySchema):
-    """A history entry, plus who the actor is, the business date, a sentence and the changes."""
-
-    recorded_at_wib = fields.String()
-    effective_on = fields.Date(allow_none=True, metadata={"description": "The business date, when the event has one"})
-    actor_name = fields.String(allow_none=True)
-    actor_role = fields.String(allow_none=True)
-    summary = fields.String()
-    changes = fields.List(fields.Nested(ChangeSchema))
-
-
 class DiffQuery(StrictSchema):
     from_ = fields.String(data_key="from", **INSTANT)
     to = fields.String(**INSTANT)
@@ -190,8 +171,8 @@ class DiffSchema(Schema):
     to = fields.DateTime()
     from_version = fields.Integer(allow_none=True, metadata={"description": "None: not yet recorded at 'from'"})
     to_version = fields.Integer(allow_none=True)
-    changes = fields.List(fields.Nested(ChangeSchema))
-    events = fields.List(fields.Nested(AuditHistoryEntrySchema), metadata={"description": "Recorded after 'from', up to 'to'"})
+    changes = fields.List(fields.Nested(FieldChangeSchema))
+    events = fields.List(fields.Nested(HistoryEntrySchema), metadata={"description": "Recorded after 'from', up to 'to'"})
 
 
 class AsOfQuery(Schema):

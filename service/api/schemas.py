@@ -441,11 +441,11 @@ class HouseholdSchema(Schema):
 class FieldChangeSchema(Schema):
     """One field an event changed, e.g. desil 3 -> 1."""
 
-    field = fields.String()
+    field = fields.String(metadata={"description": "Path of the fact, e.g. desil or members.<nik>.name"})
     label = fields.String()
     before = JSONData(allow_none=True)
     after = JSONData(allow_none=True)
-    text = fields.String()
+    text = fields.String(metadata={"description": "e.g. 'desil 3 -> 1'"})
 
 
 class HistoryEntrySchema(Schema):
