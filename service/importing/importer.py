@@ -259,15 +259,9 @@ class Importer:
 
     def _already_imported(self, actor: Actor, summary: ImportSummary, earlier: dict) -> ImportSummary:
         """The same bytes were imported before and nothing was rejected: nothing to do."""
-        summary.import_id = uuid4().hex
         summary.status = ALREADY_IMPORTED
-        now = self.konvergen.clock.now()
-        self.log.start(
-            id=summary.import_id, file_name=summary.file_name, sha256=summary.sha256, layout=summary.layout,
-            username=actor.username, started_at=now, file_date=summary.file_date,
-            file_date_source=summary.file_date_source,
-        )
-        self.log.finish(summary.import_id, status=ALREADY_IMPORTED, finished_at=now,
+        self._start_record(actor, summary)
+        self.log.finish(summary.import_id, status=ALREADY_IMPORTED, finished_at=self.konvergen.clock.now(),
                         message=f"same file as import {earlier['id']}; nothing changed")
         return summary
 
