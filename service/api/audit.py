@@ -19,7 +19,7 @@ from domain.errors import InvalidValue
 from service.api import API_PREFIX
 from service.api.auth import current_actor
 from service.api.errors import PROBLEM_JSON
-from service.api.schemas import FieldChangeSchema, HistoryEntrySchema, HouseholdSchema, JSONData, ProblemSchema, StrictSchema
+from service.api.schemas import FieldChangeSchema, HistoryEntrySchema, HouseholdSchema, JSONData, ProblemSchema, StrictSchema, code
 from service.app import current_konvergen
 from service.audit import Audit, audit_for
 from service.audit.access_log import ACTIONS, MAX_PAGE
@@ -222,8 +222,8 @@ def household_as_of(household_id, as_of: str) -> Response:
 class PastSummaryQuery(StrictSchema):
     as_of = fields.String(**INSTANT)
     basis = fields.String(required=True, validate=validate.OneOf(BASES), metadata={"description": "recorded or effective"})
-    kecamatan = fields.String(validate=validate.Length(min=1, max=40))
-    village = fields.String(validate=validate.Length(min=1, max=40))
+    kecamatan = code("Only this kecamatan")
+    village = code("Only this village")
 
 
 # For ``GET /monitoring/summary``'s query schema: with ``as_of`` the summary is a past one.
@@ -246,8 +246,8 @@ def past_monitoring_summary(query: dict) -> dict:
 
 class ComparisonQuery(StrictSchema):
     as_of = fields.String(**INSTANT)
-    kecamatan = fields.String(validate=validate.Length(min=1, max=40))
-    village = fields.String(validate=validate.Length(min=1, max=40))
+    kecamatan = code("Only this kecamatan")
+    village = code("Only this village")
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))
 
 

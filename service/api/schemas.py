@@ -38,6 +38,11 @@ MAX_MEMBERS_AT_REGISTRATION = 30
 MAX_IDR = 10**12
 
 
+def code(description: str) -> fields.String:
+    """An optional region, programme or agency code in a query: never empty, at most MAX_CODE long."""
+    return fields.String(validate=validate.Length(min=1, max=MAX_CODE), metadata={"description": description})
+
+
 class StrictSchema(Schema):
     """Every request schema: an unknown field is a client bug worth telling about."""
 

@@ -21,19 +21,14 @@ from service.api import API_PREFIX
 from service.api import audit as audit_api
 from service.api.auth import current_actor
 from service.api.errors import PROBLEM_JSON
-from service.api.schemas import ProblemSchema, StrictSchema
+from service.api.schemas import ProblemSchema, StrictSchema, code
 from service.app import current_konvergen
 
-MAX_CODE = 40
 MAX_TEXT = 200
 
 
 def _views() -> ReadModels:
     return ReadModels(current_konvergen())
-
-
-def _code(description: str) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=MAX_CODE), metadata={"description": description})
 
 
 def _page(default: int, maximum: int) -> fields.Integer:
@@ -65,8 +60,8 @@ class HouseholdListQuery(StrictSchema):
     kk_number = fields.String(validate=IDENTIFIER)
     nik = fields.String(validate=IDENTIFIER, metadata={"description": "A member still in the household"})
     name = fields.String(validate=validate.Length(min=1, max=MAX_TEXT), metadata={"description": "Head's name prefix, any case"})
-    kecamatan = _code("Kecamatan code")
-    village = _code("Village (desa/kelurahan) code")
+    kecamatan = code("Kecamatan code")
+    village = code("Village (desa/kelurahan) code")
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     desil = fields.Integer(validate=validate.Range(min=1, max=10))
     status = fields.String(validate=validate.OneOf(HOUSEHOLD_STATUSES))
@@ -131,8 +126,8 @@ monitoring = Blueprint(
 
 
 class AreaQuery(StrictSchema):
-    kecamatan = _code("Only this kecamatan")
-    village = _code("Only this village")
+    kecamatan = code("Only this kecamatan")
+    village = code("Only this village")
     as_of = audit_api.AS_OF_FIELD
     basis = audit_api.BASIS_FIELD
 
@@ -245,8 +240,8 @@ class FollowUpQuery(StrictSchema):
         metadata={"description": f"open (all), overdue (due before today), due-soon (today to {DUE_SOON_DAYS} days ahead)"},
     )
     assignee = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "Assigned username"})
-    village = _code("Village code")
-    kecamatan = _code("Kecamatan code")
+    village = code("Village code")
+    kecamatan = code("Kecamatan code")
     household_id = fields.UUID()
     cursor = fields.String(**CURSOR)
     limit = _page(50, 200)
