@@ -562,7 +562,9 @@ class Households(Application):
                     raise VersionConflict(household.id, expected_version, household.version)
                 try:
                     others = command(household) or []
-                    recordings = self.save(household, *others)
+                    # A command that found nothing to do (a reminder already recorded)
+                    # writes nothing: no empty transaction on the event store.
+                    recordings = self.save(household, *others) if household.pending_events or others else []
                 except IntegrityError:
                     self._forget(household.id)
                     if others and self._others_exist(others):

@@ -149,3 +149,21 @@ def test_today_comes_from_the_service_clock(households, household_id, clock):
     clock.move_to(datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc))
     households.categorise(ADMIN, household_id, category="miskin", desil=None, source="field_verification",
                           effective_on=date(2026, 12, 1), reason="x")
+
+
+def test_a_reminder_already_recorded_is_said_so_and_writes_nothing(households, pendamping, monkeypatch):
+    hid = register(households)["id"]
+    follow_up = households.schedule_follow_up(
+        ADMIN, hid, due_on=date(2026, 12, 5), assigned_to=pendamping, purpose="Kunjungan rumah"
+    )["follow_up_id"]
+    reminder = {"kind": "reminder_due", "follow_up_id": follow_up, "due_on": date(2026, 12, 5),
+                "recipients": [pendamping], "channels": ["in_app"]}
+    first = households.record_reminder(hid, **reminder)
+    writes = []
+    monkeypatch.setattr(households.recorder, "insert_events", lambda *a, **k: writes.append(a) or [])
+
+    again = households.record_reminder(hid, **reminder)
+
+    assert (first["recorded"], again["recorded"]) == (True, False)
+    assert again["version"] == first["version"] and again["position"] is None
+    assert writes == []
