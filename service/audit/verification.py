@@ -84,10 +84,7 @@ class _Range:
     households: int = 0  # distinct households with a row here
     firsts: dict = field(default_factory=dict)  # oid -> (version, prev_hash, nid): first row here, version > 1
     starts: dict = field(default_factory=dict)  # oid -> nid of its version 1 here (a later range's duplicate)
-    # oid -> link and version of its last row here: two dicts of strings and numbers rather
-    # than a tuple per event, which the garbage collector would have to walk at a million.
-    last_links: dict = field(default_factory=dict)
-    last_versions: dict = field(default_factory=dict)
+    last: dict = field(default_factory=dict)  # oid -> (version, link) of its last row here
 
 
 # -- one range -------------------------------------------------------------------------
@@ -216,8 +213,7 @@ def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], 
     result.events_checked = cursor.rows
     found.households = len(households)
     if not alone:
-        found.last_links = {oid: last for oid, last, _ in households.values()}
-        found.last_versions = {oid: version for oid, _, version in households.values()}
+        found.last = {oid: (version, last) for oid, last, version in households.values()}
     return found
 
 
@@ -403,7 +399,7 @@ def _stitch(reader: ChainReader, ranges: list[_Range], top: int, now: datetime) 
         for oid in found.starts.keys() & households.keys():  # a chain begun again
             nid = found.starts[oid]
             result.add(_linkage_problem(f"household {oid} version 1 (notification {nid})", oid, 1, "", nid, households[oid]))
-        households.update((oid, (found.last_versions[oid], link)) for oid, link in found.last_links.items())
+        households.update(found.last)
     result.households_checked = len(households) if len(ranges) > 1 else ranges[0].households
     result.backfilled_links = reader.count_backfilled()
     # Unchained: events in the checked range that no chain row matched, and any later ones.

@@ -164,7 +164,7 @@ def test_stitching_names_a_household_whose_chain_begins_again_in_a_later_range(s
     with store.households.recorder.chain_reader() as reader:
         top = reader.max_chain_id()
         checked = Verification(events_checked=reader.count_events(top))  # every event, all in order
-        earlier = _Range(checked, households=1, last_links={household: "a" * 64}, last_versions={household: 4})
+        earlier = _Range(checked, households=1, last={household: (4, "a" * 64)})
         later = _Range(Verification(), households=1, starts={household: 12})
         result = _stitch(reader, [earlier, later], top, clock.now())
 
