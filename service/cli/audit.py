@@ -12,8 +12,7 @@ from domain.errors import InvalidValue
 from service.access import SYSTEM_ACTOR
 from service.audit import audit_for
 from service.audit.history import parse_instant
-from service.cli.context import open_konvergen
-from service.cli.imports import acting_user
+from service.cli.context import acting_user, open_konvergen
 from service.clock import WIB
 
 LISTED = 20

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import DomainError
+from service.access import Actor
 from service.container import Konvergen
 from service.storage import StorageConfigError, database_url_from_env
 
@@ -52,3 +53,11 @@ def open_konvergen() -> Iterator[Konvergen]:
             yield konvergen
     finally:
         konvergen.close()
+
+
+def acting_user(konvergen: Konvergen, username: str) -> Actor:
+    """The active user ``--username`` names (the directory forgives case and spaces)."""
+    actor = konvergen.users.actor(username)
+    if actor is None:
+        raise click.ClickException(f"--username: no active user {username}")
+    return actor

@@ -9,8 +9,7 @@ import click
 
 from projections.audit_trail import event_types
 from projections.runner import ProjectionRunner, build_engine
-from service.cli.context import open_konvergen
-from service.cli.imports import acting_user
+from service.cli.context import acting_user, open_konvergen
 from service.exporting import FORMATS, TableFormatError, check_table_path, export_households, export_interventions
 from service.exporting.views import MONITORING_TABLES, export_audit_trail, export_monitoring
 

@@ -7,7 +7,7 @@ import sys
 import click
 from tqdm import tqdm
 
-from service.cli.context import open_konvergen
+from service.cli.context import acting_user, open_konvergen
 from service.exporting.tables import TableFormatError, check_table_path
 from service.importing import LAYOUTS, ImportFileError, Importer, ImportOptions, load_mapping
 from service.importing.layouts import parse_column_options
@@ -40,13 +40,6 @@ class ProgressBars:
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()
-
-
-def acting_user(konvergen, username: str):
-    actor = konvergen.users.actor(username.strip().lower())
-    if actor is None:
-        raise click.ClickException(f"--username: no active user {username}")
-    return actor
 
 
 @click.command("import")
