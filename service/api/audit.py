@@ -18,8 +18,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from domain.errors import InvalidValue
 from service.api import API_PREFIX
 from service.api.auth import current_actor
-from service.api.errors import PROBLEM_JSON
-from service.api.schemas import FieldChangeSchema, HistoryEntrySchema, HouseholdSchema, JSONData, ProblemSchema, StrictSchema, code
+from service.api.errors import documents_problems
+from service.api.schemas import FieldChangeSchema, HistoryEntrySchema, HouseholdSchema, JSONData, StrictSchema, code
 from service.app import current_konvergen
 from service.audit import Audit, audit_for
 from service.audit.access_log import ACTIONS, MAX_PAGE
@@ -43,19 +43,9 @@ def _audit() -> Audit:
     return audit_for(current_konvergen())
 
 
-def _problems(*statuses: int):
-    descriptions = {
-        403: "This user's role may not do this",
-        404: "No such household, or not in this user's scope",
-        422: "A parameter is invalid",
-    }
-
-    def decorate(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=descriptions[status])(view)
-        return view
-
-    return decorate
+ROLE_MAY_NOT = {403: "This user's role may not do this"}
+NOT_IN_SCOPE = {404: "No such household, or not in this user's scope"}
+INVALID_PARAMETER = {422: "A parameter is invalid"}
 
 
 # -- tamper evidence -------------------------------------------------------------------
@@ -100,7 +90,7 @@ class SealSchema(Schema):
 
 @blp.route("/audit/verification", methods=["GET"])
 @blp.response(200, VerificationSchema)
-@_problems(403)
+@documents_problems(blp, ROLE_MAY_NOT)
 def verification():
     """Recompute every chain and seal (auditors and administrators)
 
@@ -112,7 +102,7 @@ def verification():
 
 @blp.route("/audit/seals", methods=["GET"])
 @blp.response(200, SealSchema(many=True))
-@_problems(403)
+@documents_problems(blp, ROLE_MAY_NOT)
 def seals():
     """Every seal, oldest first (auditors and administrators)"""
     return _audit().integrity.seals(current_actor())
@@ -149,7 +139,7 @@ class AccessPageSchema(Schema):
 @blp.route("/audit/access-log", methods=["GET"])
 @blp.arguments(AccessLogQuery, location="query", unknown=RAISE)
 @blp.response(200, AccessPageSchema)
-@_problems(403, 422)
+@documents_problems(blp, {**ROLE_MAY_NOT, **INVALID_PARAMETER})
 def access_log(query: dict):
     """Who read which history or exported what, newest first (auditors and administrators)"""
     if query.get("household_id"):
@@ -197,7 +187,7 @@ class HouseholdAsOfSchema(HouseholdSchema):
 @blp.route("/households/<uuid:household_id>/diff", methods=["GET"])
 @blp.arguments(DiffQuery, location="query", unknown=RAISE)
 @blp.response(200, DiffSchema)
-@_problems(404, 422)
+@documents_problems(blp, {**NOT_IN_SCOPE, **INVALID_PARAMETER})
 def household_diff(query: dict, household_id):
     """What changed in a household between two instants, field by field"""
     result = _audit().histories.diff(current_actor(), household_id, query["from_"], query["to"])
@@ -289,7 +279,7 @@ class ComparisonSchema(Schema):
 @blp.route("/audit/summary", methods=["GET"])
 @blp.arguments(PastSummaryQuery, location="query", unknown=RAISE)
 @blp.response(200, PastSummarySchema)
-@_problems(422)
+@documents_problems(blp, INVALID_PARAMETER)
 def past_summary(query: dict):
     """The monitoring summary as recorded by, or as effective by, a past instant
 
@@ -302,7 +292,7 @@ def past_summary(query: dict):
 @blp.route("/audit/summary-comparison", methods=["GET"])
 @blp.arguments(ComparisonQuery, location="query", unknown=RAISE)
 @blp.response(200, ComparisonSchema)
-@_problems(422)
+@documents_problems(blp, INVALID_PARAMETER)
 def summary_comparison(query: dict):
     """Both summaries side by side with every figure that differs; ``format=csv|xlsx`` downloads it"""
     fmt = query.pop("format")

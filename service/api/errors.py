@@ -6,10 +6,21 @@ from flask import Response, json
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError, DuplicateKK, InvalidState, InvalidValue, NotFound
+from service.api.schemas import ProblemSchema
 from service.errors import Forbidden, VersionConflict
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://konvergen.bandungkab.go.id/problems/"
+
+
+def documents_problems(blp, problems: dict[int, str]):
+    """Declares, for the OpenAPI document, the refusals a route answers with: ``{status: description}``."""
+    def decorate(view):
+        for status, description in problems.items():
+            view = blp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)(view)
+        return view
+
+    return decorate
 
 
 def status_for(error: DomainError) -> int:

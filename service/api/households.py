@@ -24,7 +24,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from service.api import API_PREFIX
 from service.api import audit as audit_api
 from service.api.auth import current_actor
-from service.api.errors import PROBLEM_JSON
+from service.api.errors import documents_problems
 from service.api.schemas import (
     CategorisationSchema,
     ClosureSchema,
@@ -43,7 +43,6 @@ from service.api.schemas import (
     KKChangeSchema,
     MemberAdditionSchema,
     MemberCorrectionSchema,
-    ProblemSchema,
     ReasonSchema,
     RegistrationSchema,
     ReschedulingSchema,
@@ -83,14 +82,6 @@ def _require_json_body():
         raise UnsupportedMediaType("send the request body as application/json")
 
 
-def _documents_problems(view, statuses=(401, 403, 404, 409)):
-    for status in statuses:
-        view = blp.alt_response(
-            status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=PROBLEMS[status]
-        )(view)
-    return view
-
-
 def _written(result: dict, status: int = 200, headers: dict | None = None):
     """Read-your-writes, then the change's answer: ids, the new version, its ETag."""
     current_konvergen().wait_for(result.get("position"))
@@ -111,7 +102,7 @@ def command(rule: str, body_schema, *, answer=WriteResultSchema, status: int = 2
             return _written(view(*args, **kwargs), status)
 
         respond = blp.response(status, answer, headers=ETAG_HEADER)(respond)
-        respond = _documents_problems(respond)
+        respond = documents_problems(blp, PROBLEMS)(respond)
         respond = blp.arguments(body_schema)(respond)
         # Outermost, so a malformed precondition is reported before the body is read.
         respond = blp.arguments(IfMatchSchema, location="headers", as_kwargs=True, error_status_code=400)(respond)
@@ -130,12 +121,7 @@ def command(rule: str, body_schema, *, answer=WriteResultSchema, status: int = 2
     WriteResultSchema,
     headers={**ETAG_HEADER, "Location": {"description": "The new household", "schema": {"type": "string"}}},
 )
-@blp.alt_response(
-    409,
-    schema=ProblemSchema,
-    content_type=PROBLEM_JSON,
-    description="The KK is already registered: existing_id and Location name its household",
-)
+@documents_problems(blp, {409: "The KK is already registered: existing_id and Location name its household"})
 def register_household(registration: dict):
     """Register a household
 

@@ -11,8 +11,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from service.api import API_PREFIX
 from service.api.auth import current_actor
-from service.api.errors import PROBLEM_JSON
-from service.api.schemas import ProblemSchema, StrictSchema
+from service.api.errors import documents_problems
+from service.api.schemas import StrictSchema
 from service.app import current_konvergen
 from service.scheduler import notifications_for
 from service.scheduler.notifications import MAX_PAGE
@@ -70,7 +70,7 @@ class MarkReadResultSchema(Schema):
 @notifications.route("", methods=["GET"])
 @notifications.arguments(NotificationQuery, location="query", unknown=RAISE)
 @notifications.response(200, NotificationPageSchema)
-@notifications.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A parameter is invalid")
+@documents_problems(notifications, {422: "A parameter is invalid"})
 def list_notifications(query: dict):
     """The user's notifications, newest first, with the unread count for the bell"""
     center = notifications_for(current_konvergen())
@@ -88,7 +88,7 @@ def list_notifications(query: dict):
 @notifications.route("/read", methods=["POST"])
 @notifications.arguments(MarkReadSchema)
 @notifications.response(200, MarkReadResultSchema)
-@notifications.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Neither ids nor all")
+@documents_problems(notifications, {422: "Neither ids nor all"})
 def mark_read(body: dict):
     """Mark some (ids) or all of the user's notifications read; others' ids change nothing"""
     center = notifications_for(current_konvergen())
@@ -145,7 +145,7 @@ class SchedulerStatusSchema(Schema):
 
 @scheduler.route("/status", methods=["GET"])
 @scheduler.response(200, SchedulerStatusSchema)
-@scheduler.alt_response(403, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Not an administrator")
+@documents_problems(scheduler, {403: "Not an administrator"})
 def scheduler_status():
     """Jobs with last and next runs, the lease holder, sent and failed deliveries"""
     return status_for(current_actor(), current_konvergen())

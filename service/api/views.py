@@ -20,8 +20,8 @@ from projections.read_models import ReadModels
 from service.api import API_PREFIX
 from service.api import audit as audit_api
 from service.api.auth import current_actor
-from service.api.errors import PROBLEM_JSON
-from service.api.schemas import ProblemSchema, StrictSchema, code
+from service.api.errors import documents_problems
+from service.api.schemas import StrictSchema, code
 from service.app import current_konvergen
 
 MAX_TEXT = 200
@@ -105,7 +105,7 @@ class RegisterPageSchema(Schema):
 @register.route("", methods=["GET"])
 @register.arguments(HouseholdListQuery, location="query", unknown=RAISE)
 @register.response(200, RegisterPageSchema)
-@register.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A filter is invalid")
+@documents_problems(register, {422: "A filter is invalid"})
 def list_households(query: dict):
     """Search the household register
 
@@ -209,7 +209,7 @@ class MonitoringSummarySchema(Schema):
 @monitoring.route("/summary", methods=["GET"])
 @monitoring.arguments(AreaQuery, location="query", unknown=RAISE)
 @monitoring.response(200, MonitoringSummarySchema)
-@monitoring.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Unknown region code")
+@documents_problems(monitoring, {422: "Unknown region code"})
 def monitoring_summary(query: dict):
     """Monitoring numbers for the user's area
 
@@ -273,7 +273,7 @@ class FollowUpPageSchema(Schema):
 @follow_ups.route("", methods=["GET"])
 @follow_ups.arguments(FollowUpQuery, location="query", unknown=RAISE)
 @follow_ups.response(200, FollowUpPageSchema)
-@follow_ups.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A filter is invalid")
+@documents_problems(follow_ups, {422: "A filter is invalid"})
 def list_follow_ups(query: dict):
     """List open follow-ups, earliest due first
 
@@ -323,7 +323,7 @@ class AuditPageSchema(Schema):
 @audit.route("/events", methods=["GET"])
 @audit.arguments(AuditQuery, location="query", unknown=RAISE)
 @audit.response(200, AuditPageSchema)
-@audit.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A filter is invalid")
+@documents_problems(audit, {422: "A filter is invalid"})
 def list_audit_events(query: dict):
     """List recorded events, newest first
 
@@ -358,7 +358,7 @@ class ProjectionStatusSchema(Schema):
 
 @projections.route("/status", methods=["GET"])
 @projections.response(200, ProjectionStatusSchema(many=True))
-@projections.alt_response(403, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Not an administrator")
+@documents_problems(projections, {403: "Not an administrator"})
 def projection_status():
     """Position and lag of every projection"""
     return _views().projection_status(current_actor())
