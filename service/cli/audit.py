@@ -14,6 +14,7 @@ from service.audit import audit_for
 from service.audit.history import parse_instant
 from service.cli.context import acting_user, open_konvergen
 from service.clock import WIB
+from service.exporting.tables import TableFormatError, check_table_path
 
 LISTED = 20
 
@@ -150,11 +151,10 @@ def export_command(out, household, since, until, username) -> None:
               help="Report what this user may see (their role and area).")
 def report_command(as_of, out, username) -> None:
     """The monitoring summary as recorded by a date and as effective by it, side by side."""
-    fmt = out.suffix.lstrip(".").lower()
-    if fmt not in ("csv", "xlsx"):
-        raise click.ClickException(f"--out {out}: give a .csv or .xlsx file name")
-    if not out.parent.is_dir():
-        raise click.ClickException(f"--out {out}: the folder {out.parent} does not exist")
+    try:
+        fmt = check_table_path(out)
+    except TableFormatError as error:
+        raise click.ClickException(f"--out {error}") from None
     with open_konvergen() as konvergen:
         content, _media_type, _name = audit_for(konvergen).reports.export_comparison(
             acting_user(konvergen, username), as_of, fmt

@@ -134,4 +134,4 @@ def test_report_writes_the_two_basis_summary_as_csv(database, tmp_path):
         rows = list(csv.reader(handle))
     assert ["totals", "households", "2", "2", "0"] in rows or ["totals", "households", "1", "1", "0"] in rows
     refused = CliRunner().invoke(main, ["audit", "report", "--as-of", "x", "--out", str(tmp_path / "s.pdf"), "--username", "inspektorat"])
-    assert refused.exit_code != 0 and "give a .csv or .xlsx file name" in refused.stderr
+    assert refused.exit_code != 0 and f"--out {tmp_path / 's.pdf'}: write .csv or .xlsx (not pdf)" in refused.stderr
