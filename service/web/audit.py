@@ -24,7 +24,7 @@ from service.audit.history import parse_instant
 from service.errors import HouseholdNotFound
 from service.web.households import reference_names
 from service.web.support import current_actor, konvergen
-from service.web.timeline import summary
+from service.web.timeline import sentences
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -70,13 +70,8 @@ def history(household_id: str):
     actor = current_actor()
     histories = _audit().histories
     record = histories.history(actor, household_id)
-    names = reference_names()
-    programme_of: dict[str, str] = {}
-    for event in record["events"]:
-        if event["type"] == "InterventionPlanned":
-            code = event["data"]["programme"]
-            programme_of[event["data"]["intervention_id"]] = names.programmes.get(code, code)
-        event["sentence"] = summary(event, names, programme_of)
+    for event, sentence in sentences(record["events"], reference_names()):
+        event["sentence"] = sentence
     as_of_text = request.args.get("as_of", "").strip()
     since, until = request.args.get("from", "").strip(), request.args.get("to", "").strip()
     state = diff = None

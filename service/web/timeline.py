@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
+from typing import Iterator
 
 from service.web.i18n import gettext as _
 from service.web.i18n import long_date, rupiah
@@ -120,22 +120,28 @@ def summary(event: dict, names: Names, programme_of: dict[str, str] | None = Non
     return kind
 
 
-def timeline(history: list[dict], names: Names) -> list[dict]:
-    """Newest first, as the household page shows it."""
+def sentences(history: list[dict], names: Names) -> Iterator[tuple[dict, str]]:
+    """Each event, oldest first, with its sentence; an intervention is named by the
+    programme it was planned under, so its later events are told with that name."""
     programme_of: dict[str, str] = {}
-    entries = []
     for event in history:
         if event["type"] == "InterventionPlanned":
             code = event["data"]["programme"]
             programme_of[event["data"]["intervention_id"]] = names.programmes.get(code, code)
-        entries.append(
-            {
-                "version": event["version"],
-                "type": event["type"],
-                "recorded_at": event["recorded_at"],
-                "actor": names.user(event["actor"]),
-                "summary": summary(event, names, programme_of),
-            }
-        )
+        yield event, summary(event, names, programme_of)
+
+
+def timeline(history: list[dict], names: Names) -> list[dict]:
+    """Newest first, as the household page shows it."""
+    entries = [
+        {
+            "version": event["version"],
+            "type": event["type"],
+            "recorded_at": event["recorded_at"],
+            "actor": names.user(event["actor"]),
+            "summary": sentence,
+        }
+        for event, sentence in sentences(history, names)
+    ]
     entries.reverse()
     return entries
