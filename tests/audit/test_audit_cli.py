@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from audit_helpers import Forger, categorise, days_later, plan, register
+from service.audit import verification
 from service.cli import main
 from service.container import Konvergen
 from test_export import findings, run_check
@@ -48,14 +49,22 @@ def test_verify_on_a_sound_store_says_ok_seals_the_finished_days_and_exits_zero(
     assert "Last seal hash: " in result.output and result.output.rstrip().endswith("no broken link.")
 
 
-def test_verify_names_the_first_broken_link_and_exits_non_zero(database):
+def forge_the_first_households_second_event(database) -> None:
     k = Konvergen(database["url"], clock=database["clock"])
     Forger(k).set_state(database["first"], 2, b'{"desil": 1}')
     k.close()
-    result = CliRunner().invoke(main, ["audit", "verify"])
+
+
+def assert_it_names_the_forged_event_and_exits_one(result, database) -> None:
     assert result.exit_code == 1
     assert f"BROKEN [content_mismatch] household {database['first']} version 2" in result.stderr
     assert f"Error: 1 problem(s); the first broken link: household {database['first']} version 2" in result.stderr
+
+
+def test_verify_names_the_first_broken_link_and_exits_non_zero(database):
+    forge_the_first_households_second_event(database)
+    result = CliRunner().invoke(main, ["audit", "verify"])
+    assert_it_names_the_forged_event_and_exits_one(result, database)
 
 
 def test_seal_seals_each_finished_day_once(database):
@@ -135,3 +144,44 @@ def test_report_writes_the_two_basis_summary_as_csv(database, tmp_path):
     assert ["totals", "households", "2", "2", "0"] in rows or ["totals", "households", "1", "1", "0"] in rows
     refused = CliRunner().invoke(main, ["audit", "report", "--as-of", "x", "--out", str(tmp_path / "s.pdf"), "--username", "inspektorat"])
     assert refused.exit_code != 0 and f"--out {tmp_path / 's.pdf'}: write .csv or .xlsx (not pdf)" in refused.stderr
+
+
+def test_verify_with_two_workers_reports_what_one_worker_reports(database, monkeypatch):
+    alone = run("verify")
+    assert alone.exit_code == 0, alone.output
+    monkeypatch.setattr(verification, "PARALLEL_FROM", 1)  # share the ranges however small the log
+    side_by_side = run("verify", "--workers", "2")
+    assert side_by_side.exit_code == 0, side_by_side.output
+    assert side_by_side.output == alone.output
+
+
+def test_verify_as_an_unknown_user_is_refused_in_one_line(database):
+    result = CliRunner().invoke(main, ["audit", "verify", "--username", "nobody"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --username: no active user nobody\n"
+    assert result.stdout == ""  # nothing was checked
+
+
+def test_seal_on_a_broken_record_names_the_broken_link_and_seals_nothing(database):
+    forge_the_first_households_second_event(database)
+    result = CliRunner().invoke(main, ["audit", "seal"])
+    assert_it_names_the_forged_event_and_exits_one(result, database)
+    assert "Sealed" not in result.output
+    k = Konvergen(database["url"])
+    from service.audit import audit_for
+    from service.access import ADMIN, Actor
+
+    seals = audit_for(k).integrity.seals(Actor("root", ADMIN))
+    k.close()
+    assert seals == []
+
+
+def test_report_with_an_as_of_that_is_no_date_says_so_and_writes_nothing(database, tmp_path):
+    out = tmp_path / "summary.csv"
+    result = CliRunner().invoke(main, ["audit", "report", "--as-of", "kemarin", "--out", str(out),
+                                       "--username", "inspektorat"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: as_of: must be an ISO 8601 date or date-time, for instance 2025-06-30T23:59:59+07:00\n"
+    )
+    assert not out.exists()
