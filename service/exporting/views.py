@@ -105,17 +105,23 @@ def _write_all(write: Callable[[list], None], rows: Iterable[list]) -> int:
     return count
 
 
-def iter_audit_events(konvergen, reader: Actor, **filters) -> Iterator[dict]:
-    """Every audit-trail event the reader may see, newest first, page by page;
-    ``actor``/``household_id``/``event_type``/``since``/``until`` narrow it (as the API)."""
-    views = ReadModels(konvergen)
+def every_page(read_page: Callable[..., dict], *, limit: int) -> Iterator[dict]:
+    """Every item of a keyset-paginated read, page after page: ``read_page(cursor=,
+    limit=)`` answers ``{"items": [...], "next_cursor": ...}``; no next cursor ends it."""
     cursor = None
     while True:
-        page = views.audit_events(reader, cursor=cursor, limit=AUDIT_PAGE, **filters)
+        page = read_page(cursor=cursor, limit=limit)
         yield from page["items"]
         cursor = page["next_cursor"]
         if not cursor:
             return
+
+
+def iter_audit_events(konvergen, reader: Actor, **filters) -> Iterator[dict]:
+    """Every audit-trail event the reader may see, newest first, page by page;
+    ``actor``/``household_id``/``event_type``/``since``/``until`` narrow it (as the API)."""
+    views = ReadModels(konvergen)
+    return every_page(lambda **page: views.audit_events(reader, **page, **filters), limit=AUDIT_PAGE)
 
 
 def audit_row(event: dict) -> list:

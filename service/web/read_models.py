@@ -11,6 +11,7 @@ from typing import Iterator
 
 from projections.read_models import ReadModels
 from service.access import Actor
+from service.exporting.views import every_page
 from service.web.support import konvergen
 
 PAGE = 25  # a phone screen or two; the next page is one tap (keyset cursor)
@@ -27,13 +28,7 @@ def households(actor: Actor, *, cursor: str | None = None, limit: int = PAGE, **
 
 def all_households(actor: Actor, **filters) -> Iterator[dict]:
     """Every matching register row, page by page (for exports)."""
-    cursor = None
-    while True:
-        page = households(actor, cursor=cursor, limit=EXPORT_PAGE, **filters)
-        yield from page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            return
+    return every_page(lambda **page: households(actor, **page, **filters), limit=EXPORT_PAGE)
 
 
 def summary(actor: Actor, *, kecamatan: str | None = None, village: str | None = None) -> dict:
@@ -54,13 +49,7 @@ def scope_of(actor: Actor):
 
 
 def all_follow_ups(actor: Actor, *, status: str = "open", **filters) -> Iterator[dict]:
-    cursor = None
-    while True:
-        page = follow_ups(actor, status=status, cursor=cursor, limit=EXPORT_PAGE, **filters)
-        yield from page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            return
+    return every_page(lambda **page: follow_ups(actor, status=status, **page, **filters), limit=EXPORT_PAGE)
 
 
 def map_points(actor: Actor, **filters) -> dict:
