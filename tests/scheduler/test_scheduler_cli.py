@@ -1,9 +1,14 @@
-"""`konvergen scheduler tick|status|email|retry-failed` on a SQLite file."""
+"""`konvergen scheduler run|tick|status|email|retry-failed` on a SQLite file."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,8 +19,11 @@ from scheduler_helpers import people, register, schedule
 from service.cli.scheduler import scheduler
 from service.clock import Clock
 from service.container import Konvergen
+from service.scheduler import load_config, scheduler_status
 from service.scheduler.recipients import email_of
 from service.scheduler.runner import Lease
+
+RUN_SECONDS = 60  # generous: other test runs may share the machine
 
 
 @pytest.fixture
@@ -95,3 +103,39 @@ def test_email_addresses_are_set_checked_and_removed(database):
 def test_retry_failed_says_how_many_deliveries_go_again(database):
     result = invoke("retry-failed")
     assert (result.exit_code, result.output) == (0, "0 failed deliveries will be retried\n")
+
+
+def _reminders_ran(konvergen: Konvergen, process: subprocess.Popen) -> bool:
+    """Polls until the running scheduler has finished a reminder pass (or has exited)."""
+    deadline = time.monotonic() + RUN_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        job = next(j for j in scheduler_status(konvergen, load_config())["jobs"] if j["id"] == "reminders")
+        if job["last_finished_at"] is not None:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_run_takes_the_lease_runs_the_reminders_at_once_and_on_sigterm_releases_the_lease_and_exits_zero(
+    database, tmp_path
+):
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from service.cli import main; main()", "scheduler", "run"],
+        env=dict(os.environ), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        ran = _reminders_ran(database, process)
+        held = scheduler_status(database, load_config())["lease"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=RUN_SECONDS)[0].decode()
+
+    assert ran, output
+    assert held is not None and held["live"], output
+    assert process.returncode == 0, output
+    assert f"scheduler {held['owner']} on sqlite:///{tmp_path / 'konvergen.db'}: runs the jobs" in output
+    status = scheduler_status(database, load_config())
+    assert status["lease"] is None  # released, not left to expire
+    reminders = next(j for j in status["jobs"] if j["id"] == "reminders")
+    assert (reminders["runs"], reminders["last_status"]) == (1, "ok")
+    assert status["outbox"]["deliveries"]["sent"] == 1  # the reminder due tomorrow, as one tick sends
