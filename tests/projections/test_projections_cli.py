@@ -103,10 +103,27 @@ def test_rebuild_of_every_view_in_two_processes_reaches_the_head_and_verifies(da
     }
 
 
-def test_an_unknown_projection_name_is_one_line_and_a_failure(database):
-    result = cli("rebuild", "registre")
+@pytest.mark.parametrize("command", ["rebuild", "verify"])
+def test_an_unknown_projection_name_is_one_line_and_a_failure(database, command):
+    result = cli(command, "registre")
 
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "Error: name: no projection 'registre'; known: household_register, monitoring, follow_ups, audit_trail"
     ]
+
+
+@pytest.mark.parametrize(
+    "interval, reason",
+    [
+        ("0", "0.0 is not in the range 0.05<=x<=3600."),
+        ("3601", "3601.0 is not in the range 0.05<=x<=3600."),
+        ("soon", "'soon' is not a valid float range."),
+    ],
+)
+def test_run_refuses_an_interval_outside_a_twentieth_of_a_second_to_an_hour(database, interval, reason):
+    result = cli("run", "--interval", interval)
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: Invalid value for '--interval': {reason}"
+    assert result.stdout == ""  # refused before anything ran
