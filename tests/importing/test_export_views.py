@@ -92,6 +92,22 @@ def test_an_area_outside_the_region_table_is_refused_in_one_line(database, tmp_p
     assert len(result.stderr.splitlines()) == 1 and "village" in result.stderr
 
 
+def test_a_monitoring_export_for_one_kecamatan_counts_only_its_villages(database, tmp_path):
+    cimenyan = family(3, **{"Kode Desa": "32.04.06.1001"})  # Padasuka, kecamatan Cimenyan
+    imported = CliRunner().invoke(main, ["import", str(write_csv(tmp_path / "cimenyan.csv", cimenyan)),
+                                         "--username", "dina"])
+    assert imported.exit_code == 0, imported.output
+
+    result = export("monitoring", "--table", "areas", "--kecamatan", "32.04.05", "--out", "cileunyi.csv",
+                    "--username", "dina")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Wrote the monitoring tables (areas 2 row(s)) to cileunyi.csv.\n"
+    assert read_csv(tmp_path / "cileunyi.csv") == [
+        {"area_code": code, "area_name": name, "category": "miskin_ekstrem", "households": "1", "persons": "3"}
+        for code, name in ((CILEUNYI_KULON, "Cileunyi Kulon"), (CILEUNYI_WETAN, "Cileunyi Wetan"))]
+
+
 def test_the_audit_trail_csv_holds_only_the_events_of_the_users_area(database, tmp_path):
     assert export("audit-trail", "--out", "dina.csv", "--username", "dina").exit_code == 0
     result = export("audit-trail", "--out", "asep.csv", "--username", "asep")
@@ -119,3 +135,17 @@ def test_the_audit_trail_xlsx_honours_the_filters(database, tmp_path):
     assert sheet_rows(tmp_path / "asep.xlsx", "audit trail") == []
     assert export("audit-trail", "--until", "2000-01-01", "--out", "old.csv", "--username", "dina").exit_code == 0
     assert read_csv(tmp_path / "old.csv") == []
+
+
+def test_the_audit_trail_of_one_household_holds_its_events_and_no_others(database, tmp_path):
+    assert export("audit-trail", "--out", "everyone.csv", "--username", "dina").exit_code == 0
+    everyone = read_csv(tmp_path / "everyone.csv")
+    first = next(r["household_id"] for r in everyone if r["kk_number"] == kk(1))
+
+    result = export("audit-trail", "--household", first, "--out", "first.csv", "--username", "dina")
+
+    assert result.exit_code == 0, result.output
+    expected = [r for r in everyone if r["household_id"] == first]
+    assert {r["kk_number"] for r in expected} == {kk(1)}
+    assert read_csv(tmp_path / "first.csv") == expected
+    assert result.stdout == f"Wrote {len(expected)} audit-trail event(s) to first.csv.\n"
