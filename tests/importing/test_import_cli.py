@@ -8,13 +8,14 @@ import json
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from importing_helpers import family, kk, write_csv
+from importing_helpers import family, household_for, kk, write_csv
 
 import service.users
 from service.access import Actor
 from service.cli import main
 from service.container import Konvergen
 from service.errors import HouseholdNotFound
+from test_import_interventions import line
 
 READER = Actor(username="reader", role="admin")
 
@@ -63,6 +64,29 @@ def test_an_import_prints_a_summary_and_exits_zero(database, tmp_path):
     assert "rows rejected                   0" in result.stdout
     assert result.stderr == ""
     assert count_households(database) == 2
+
+
+def test_an_agencys_intervention_list_is_imported_with_layout_interventions(database, tmp_path):
+    households = write_csv(tmp_path / "p3ke.csv", family(1) + family(2))
+    assert konvergen_import(str(households), "--username", "dina").exit_code == 0
+    agency_list = [line(kk(1)), line(kk(2), status="Tersalurkan", delivered="2026-07-20")]
+    agency = write_csv(tmp_path / "dinsos.csv", agency_list, delimiter=";")
+
+    result = konvergen_import(str(agency), "--layout", "interventions", "--username", "dina")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Imported dinsos.csv (interventions) as import ")
+    assert "interventions created           2" in result.stdout
+    assert "interventions updated           0" in result.stdout
+    assert "households created" not in result.stdout
+    assert "rows rejected                   0" in result.stdout
+    assert result.stderr == ""
+    konvergen = Konvergen(database)
+    try:
+        statuses = [[i["status"] for i in household_for(konvergen, n, READER)["interventions"]] for n in (1, 2)]
+    finally:
+        konvergen.close()
+    assert statuses == [["planned"], ["delivered"]]
 
 
 def test_processes_two_shares_the_households_and_prints_the_same_summary(database, tmp_path):
