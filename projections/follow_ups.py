@@ -16,7 +16,18 @@ from sqlalchemy import Column, Connection, Date, DateTime, Engine, Index, String
 from domain.household import ACTIVE, CLOSED, GRADUATED, Household
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
-from projections.sql import Staged, RowSet, as_utc, decode_cursor, encode_cursor, metadata, region_name, scope_clause
+from projections.sql import (
+    RowSet,
+    Staged,
+    as_utc,
+    correct_head,
+    correct_identification,
+    decode_cursor,
+    encode_cursor,
+    metadata,
+    region_name,
+    scope_clause,
+)
 from service.access import ReadScope
 
 DUE_SOON_DAYS = 7
@@ -127,22 +138,12 @@ class FollowUps(Projection):
         self._copy_to_follow_ups(row)
 
     def _identification_corrected(self, row: dict, event: Household.IdentificationCorrected) -> None:
-        changes = event.changes
-        if "head_name" in changes:
-            row["head_name"] = changes["head_name"]
-        if "address" in changes:
-            row["village_code"] = changes["address"]["village_code"]
-            row["kecamatan_code"] = self.regions.kecamatan_of(row["village_code"])
+        correct_identification(row, event.changes, self.regions)
         self._copy_to_follow_ups(row)
 
     def _member_corrected(self, row: dict, event: Household.MemberDetailsCorrected) -> None:
-        if event.nik != row["head_nik"]:
-            return
-        if "name" in event.changes:
-            row["head_name"] = event.changes["name"]
+        if correct_head(row, event.nik, event.changes):
             self._copy_to_follow_ups(row)
-        if "nik" in event.changes:
-            row["head_nik"] = event.changes["nik"]
 
     def _scheduled(self, row: dict, event: Household.FollowUpScheduled) -> None:
         self.follow_ups.add(
@@ -185,7 +186,17 @@ class FollowUps(Projection):
 # -- queries ---------------------------------------------------------------------------
 
 
-def _conditions(scope, today, status, assignee, village, kecamatan, household_id) -> list:
+def _conditions(
+    scope: ReadScope,
+    today: date,
+    *,
+    status: str = "open",
+    assignee: str | None = None,
+    village: str | None = None,
+    kecamatan: str | None = None,
+    household_id: str | None = None,
+) -> list:
+    """The reader's scope and the filters, for the list and its count alike."""
     f = open_follow_ups
     conditions = [scope_clause(scope, f.c.village_code, f.c.kecamatan_code), f.c.household_status != CLOSED]
     if status == "overdue":
@@ -208,18 +219,14 @@ def list_follow_ups(
     scope: ReadScope,
     *,
     today: date,
-    status: str = "open",
-    assignee: str | None = None,
-    village: str | None = None,
-    kecamatan: str | None = None,
-    household_id: str | None = None,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE,
     regions: RegionCatalogue | None = None,
+    **filters,
 ) -> dict:
-    """Open follow-ups, earliest due first; ``status`` narrows to overdue or due soon."""
+    """Open follow-ups, earliest due first; the ``status`` filter narrows to overdue or due soon."""
     f = open_follow_ups
-    conditions = _conditions(scope, today, status, assignee, village, kecamatan, household_id)
+    conditions = _conditions(scope, today, **filters)
     if cursor:
         due_on, after_household, after_follow_up = decode_cursor(cursor, (date, str, str))
         conditions.append(
@@ -245,14 +252,10 @@ def count_follow_ups(
     scope: ReadScope,
     *,
     today: date,
-    status: str = "open",
-    assignee: str | None = None,
-    village: str | None = None,
-    kecamatan: str | None = None,
-    household_id: str | None = None,
+    **filters,
 ) -> int:
     """How many follow-ups ``list_follow_ups`` would page through (a dashboard's figure)."""
-    conditions = _conditions(scope, today, status, assignee, village, kecamatan, household_id)
+    conditions = _conditions(scope, today, **filters)
     with db.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(open_follow_ups).where(*conditions)).scalar_one())
 

@@ -42,7 +42,16 @@ from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PL
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
 from projections.sql import (
-    Counters, RowSet, Staged, falls_back_in_view, metadata, region_name, remember_graduation, scope_clause,
+    Counters,
+    RowSet,
+    Staged,
+    correct_head,
+    correct_identification,
+    falls_back_in_view,
+    metadata,
+    region_name,
+    remember_graduation,
+    scope_clause,
 )
 from service.access import ReadScope
 
@@ -235,12 +244,7 @@ class Monitoring(Projection):
         row["kk_number"] = event.new_kk_number
 
     def _identification_corrected(self, row: dict, event: Household.IdentificationCorrected) -> None:
-        changes = event.changes
-        if "head_name" in changes:
-            row["head_name"] = changes["head_name"]
-        if "address" in changes:
-            row["village_code"] = changes["address"]["village_code"]
-            row["kecamatan_code"] = self.regions.kecamatan_of(row["village_code"])
+        correct_identification(row, event.changes, self.regions)
 
     def _member_added(self, row: dict, _event) -> None:
         row["persons"] += 1
@@ -249,12 +253,7 @@ class Monitoring(Projection):
         row["persons"] -= 1
 
     def _member_corrected(self, row: dict, event: Household.MemberDetailsCorrected) -> None:
-        if event.nik != row["head_nik"]:
-            return
-        if "name" in event.changes:
-            row["head_name"] = event.changes["name"]
-        if "nik" in event.changes:
-            row["head_nik"] = event.changes["nik"]
+        correct_head(row, event.nik, event.changes)
 
     def _categorised(self, row: dict, event: Household.Categorised) -> None:
         if event.category == EXTREME:

@@ -298,31 +298,18 @@ def search_households(
     scope: ReadScope,
     *,
     today: date,
-    q: str | None = None,
-    kk_number: str | None = None,
-    nik: str | None = None,
-    name: str | None = None,
-    kecamatan: str | None = None,
-    village: str | None = None,
-    category: str | None = None,
-    desil: int | None = None,
-    status: str | None = None,
-    without_delivery: bool = False,
-    overdue: bool = False,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE,
     regions: RegionCatalogue | None = None,
+    **filters,
 ) -> dict:
     """One page of the register in name order, and the cursor of the next page.
 
-    ``q`` is what a search box sends: 16 digits look up a KK or a member's NIK,
-    anything else is a name prefix.
+    ``filters`` are ``_register_conditions``'s (the map takes the same). ``q`` is what a
+    search box sends: 16 digits look up a KK or a member's NIK, anything else is a name prefix.
     """
     t = register_households
-    conditions = _register_conditions(
-        scope, today, q=q, kk_number=kk_number, nik=nik, name=name, kecamatan=kecamatan, village=village,
-        category=category, desil=desil, status=status, without_delivery=without_delivery, overdue=overdue,
-    )
+    conditions = _register_conditions(scope, today, **filters)
     if cursor:
         after_key, after_id = decode_cursor(cursor, (str, str))
         conditions.append(tuple_(t.c.name_key, t.c.household_id) > tuple_(after_key, after_id))

@@ -398,6 +398,28 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list:
         raise InvalidValue("cursor", "is not a cursor this list gave out") from None
 
 
+def correct_identification(row: dict, changes: dict, regions: RegionCatalogue) -> None:
+    """A view row's copy of the head's name and the household's area, after a correction."""
+    if "head_name" in changes:
+        row["head_name"] = changes["head_name"]
+    if "address" in changes:
+        row["village_code"] = changes["address"]["village_code"]
+        row["kecamatan_code"] = regions.kecamatan_of(row["village_code"])
+
+
+def correct_head(row: dict, nik: str, changes: dict) -> bool:
+    """A view row's copy of the head's NIK and name after a member correction; True when
+    the name changed (others' corrections change nothing here)."""
+    if nik != row["head_nik"]:
+        return False
+    if "nik" in changes:
+        row["head_nik"] = changes["nik"]
+    if "name" in changes:
+        row["head_name"] = changes["name"]
+        return True
+    return False
+
+
 def remember_graduation(row: dict, effective_on: date) -> None:
     """Keeps a view row's graduation date in its working state (JSON, so ISO text)."""
     row["working"]["graduated_on"] = effective_on.isoformat()
