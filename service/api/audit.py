@@ -24,6 +24,7 @@ from service.app import current_konvergen
 from service.audit import Audit, audit_for
 from service.audit.access_log import ACTIONS, MAX_PAGE
 from service.audit.reports import BASES, RECORDED
+from service.exporting.tables import attachment
 
 blp = Blueprint(
     "audit_integrity",
@@ -300,4 +301,4 @@ def summary_comparison(query: dict):
     if fmt == "json":
         return _audit().reports.compare(current_actor(), as_of, **query)
     content, media_type, name = _audit().reports.export_comparison(current_actor(), as_of, fmt, **query)
-    return Response(content, mimetype=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(content, mimetype=media_type, headers=attachment(name))

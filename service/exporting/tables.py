@@ -10,7 +10,16 @@ from typing import Iterator, Protocol
 
 from openpyxl import Workbook
 
-FORMATS = ("csv", "xlsx")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FORMATS = tuple(MEDIA_TYPES)
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The header that makes a browser save a download as ``filename``."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 class TableFormatError(ValueError):

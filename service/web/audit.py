@@ -22,6 +22,7 @@ from service.audit import audit_for
 from service.audit.access_log import ACTIONS
 from service.audit.history import parse_instant
 from service.errors import HouseholdNotFound
+from service.exporting.tables import attachment
 from service.web.households import reference_names
 from service.web.support import current_actor, konvergen
 from service.web.timeline import sentences
@@ -139,7 +140,7 @@ def summary_download(fmt: str):
     if fmt not in ("csv", "xlsx"):
         return redirect(url_for(".summary_page"))
     content, media_type, name = _audit().reports.export_comparison(current_actor(), request.args.get("as_of", ""), fmt)
-    return Response(content, mimetype=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(content, mimetype=media_type, headers=attachment(name))
 
 
 @bp.route("/access-log")

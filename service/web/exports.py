@@ -24,7 +24,8 @@ from service.access import ADMIN, AUDITOR
 from service.audit import audit_for
 from service.audit.access_log import EXPORT
 from service.clock import WIB
-from service.exporting.views import audit_row, iter_audit_events
+from service.exporting.tables import FORMATS, MEDIA_TYPES, attachment
+from service.exporting.views import MONITORING_TABLES, audit_row, iter_audit_events, monitoring_rows
 from service.web import read_models
 from service.web.errors import error_page
 from service.web.filters import AreaFilter, HouseholdFilter, area_filter
@@ -34,12 +35,6 @@ from service.web.labels import label
 from service.web.support import current_actor, display_names, konvergen
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
-
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
 
 def _cell(value):
     if isinstance(value, datetime):
@@ -65,10 +60,9 @@ def table_response(name: str, fmt: str, headers: list[str], rows: Iterable[list]
     if fmt not in FORMATS:
         abort(404)
     today = konvergen().clock.today().isoformat()
-    filename = f"konvergen-{name}-{today}.{fmt}"
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    disposition = attachment(f"konvergen-{name}-{today}.{fmt}")
     if fmt == "csv":
-        return Response(stream_with_context(_csv_stream(headers, rows)), mimetype=FORMATS["csv"], headers=disposition)
+        return Response(stream_with_context(_csv_stream(headers, rows)), mimetype=MEDIA_TYPES["csv"], headers=disposition)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=name[:31])
     sheet.append(headers)
@@ -76,7 +70,7 @@ def table_response(name: str, fmt: str, headers: list[str], rows: Iterable[list]
         sheet.append([_cell(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
-    return Response(out.getvalue(), mimetype=FORMATS["xlsx"], headers=disposition)
+    return Response(out.getvalue(), mimetype=MEDIA_TYPES["xlsx"], headers=disposition)
 
 
 # -- the tables ------------------------------------------------------------------------
@@ -99,9 +93,6 @@ def _household_headers() -> list[str]:
             _("Agencies that delivered"), _("Next visit"), _("Overdue visit")]
 
 
-MONITORING_TABLES = ("areas", "interventions", "convergence", "graduations")
-
-
 def _category_word(code: str | None) -> str:
     return label("category", code) if code in CATEGORIES else _("Not categorised")
 
@@ -109,6 +100,7 @@ def _category_word(code: str | None) -> str:
 def _monitoring_tables(summary: dict) -> dict[str, tuple[Callable[[], list[str]], Callable[[], Iterable[list]]]]:
     programmes = konvergen().programmes.programmes
     agencies = konvergen().programmes.agencies
+    shared = monitoring_rows(konvergen())
 
     def areas():
         for area in summary["by_area"]:
@@ -122,20 +114,13 @@ def _monitoring_tables(summary: dict) -> dict[str, tuple[Callable[[], list[str]]
                    label("strategy", row["strategy"]), label("intervention_status", row["status"]),
                    row["interventions"], row["value_idr"]]
 
-    def convergence():
-        for bucket, households in summary["convergence"]["reached_by_agencies"].items():
-            yield [bucket, households]
-
-    def graduations():
-        for row in summary["graduations_by_month"]:
-            yield [row["month"], row["households"]]
-
     return {
         "areas": (lambda: [_("Area code"), _("Area"), _("Category"), _("Households"), _("Persons")], areas),
         "interventions": (lambda: [_("Programme"), _("Agency"), _("Strategy"), _("Status"), _("Interventions"),
                                    _("Value (Rp)")], interventions),
-        "convergence": (lambda: [_("Agencies that delivered"), _("Extremely poor households")], convergence),
-        "graduations": (lambda: [_("Month"), _("Graduated households")], graduations),
+        "convergence": (lambda: [_("Agencies that delivered"), _("Extremely poor households")],
+                        lambda: shared["convergence"](summary)),
+        "graduations": (lambda: [_("Month"), _("Graduated households")], lambda: shared["graduations"](summary)),
     }
 
 

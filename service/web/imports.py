@@ -28,7 +28,7 @@ from wtforms import DateField, HiddenField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Optional, Regexp
 
 from service.access import ADMIN
-from service.exporting.tables import FORMATS
+from service.exporting.tables import FORMATS, MEDIA_TYPES, attachment
 from service.importing.errors import ImportFileError
 from service.importing.importer import Importer
 from service.importing.layouts import LAYOUTS
@@ -48,8 +48,6 @@ PENDING = "pending_imports"
 STALE_UPLOAD_SECONDS = 24 * 3600
 UPLOAD_LIMIT = "KONVERGEN_IMPORT_MAX_BYTES"
 DEFAULT_UPLOAD_LIMIT = 64 * 1024 * 1024  # a P3KE extract of a kabupaten; the rest of the UI keeps 1 MB  # the upload tokens of this browser session
-REPORT_TYPES = {"csv": "text/csv; charset=utf-8",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _layout_choices():
@@ -221,4 +219,4 @@ def rejections(import_id: str, fmt: str):
         _importer().write_report(import_id, path)
         content = path.read_bytes()
     name = f"konvergen-rejections-{Path(record['file_name']).stem}-{import_id[:8]}.{fmt}"
-    return Response(content, mimetype=REPORT_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(content, mimetype=MEDIA_TYPES[fmt], headers=attachment(name))
