@@ -96,12 +96,6 @@ def _person(form) -> dict:
     return {"nik": form.nik.data, "name": form.name.data, "sex": form.sex.data, "birth_date": form.birth_date.data}
 
 
-def _location(form) -> dict | None:
-    if form.lat.data is None or form.lon.data is None:
-        return None
-    return {"lat": form.lat.data, "lon": form.lon.data}
-
-
 def _v(form) -> dict:
     return {"expected_version": form.expected_version()}
 
@@ -129,7 +123,7 @@ def _correct_identification(h: Households, actor, hid, form, item):
         actor,
         hid,
         address={"street": form.street.data or "", "rt": form.rt.data, "rw": form.rw.data, "village_code": form.village_code.data},
-        location=None if form.clear_location.data else _location(form),
+        location=None if form.clear_location.data else form.location(),
         clear_location=bool(form.clear_location.data),
         head_name=form.head_name.data,
         reason=form.reason.data,

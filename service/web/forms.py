@@ -59,6 +59,12 @@ def _digits_only(value):
     return re.sub(r"[\s.\-]", "", value) if isinstance(value, str) else value
 
 
+def sixteen_digit_number(label, *, optional: bool = False) -> StringField:
+    """A NIK or KK number: typed with spaces or dots if people like, kept as its 16 digits."""
+    return StringField(label, validators=[Optional() if optional else required(), sixteen_digits()], filters=[_digits_only],
+                       render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 22})
+
+
 class DateInput(DateField):
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("invalid_value_message", NOT_A_DATE)
@@ -125,10 +131,6 @@ class RupiahField(Field):
 class KonvergenForm(FlaskForm):
     """Every form's base: novalidate in HTML, so the server's translated messages show."""
 
-    def form_errors_for(self, field_name: str) -> list[str]:
-        field = getattr(self, field_name, None)
-        return list(field.errors) if field is not None else []
-
 
 class VersionedForm(KonvergenForm):
     version = HiddenField(validators=[InputRequired()])
@@ -171,8 +173,7 @@ class PersonFields:
 
     @staticmethod
     def nik(label=_l("NIK")):
-        return StringField(label, validators=[required(), sixteen_digits()], filters=[_digits_only],
-                           render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 22})
+        return sixteen_digit_number(label)
 
     @staticmethod
     def name(label=_l("Name")):
@@ -228,10 +229,15 @@ class BothCoordinatesOrNone:
         if (field.data is None) != (self.lon.data is None) and not self.lon.errors:
             raise ValidationError(_l("Give both latitude and longitude, or neither."))
 
+    def location(self) -> dict | None:
+        """The point given, as the use cases take it; None when no point was given."""
+        if self.lat.data is None or self.lon.data is None:
+            return None
+        return {"lat": self.lat.data, "lon": self.lon.data}
+
 
 class RegisterForm(BothCoordinatesOrNone, KonvergenForm):
-    kk_number = StringField(_l("Family card number (No. KK)"), validators=[required(), sixteen_digits()],
-                            filters=[_digits_only], render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 22})
+    kk_number = sixteen_digit_number(_l("Family card number (No. KK)"))
     head_nik = PersonFields.nik(_l("Head's NIK"))
     head_name = PersonFields.name(_l("Head's name"))
     head_sex = PersonFields.sex(_l("Head's sex"))
@@ -281,8 +287,7 @@ class CorrectIdentificationForm(BothCoordinatesOrNone, VersionedForm):
 
 
 class ChangeKKForm(VersionedForm):
-    new_kk_number = StringField(_l("New family card number (No. KK)"), validators=[required(), sixteen_digits()],
-                                filters=[_digits_only], render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 22})
+    new_kk_number = sixteen_digit_number(_l("New family card number (No. KK)"))
     reason = ChoiceInput(_l("Why a new card?"), validators=[required()])
     effective_on = DateInput(_l("Issued on (optional)"), validators=[Optional()])
 
@@ -339,8 +344,7 @@ class GraduateForm(VersionedForm):
 
 class CloseForm(VersionedForm):
     reason = ChoiceInput(_l("Why close the case file?"), validators=[required()])
-    duplicate_of = StringField(_l("Duplicate of KK (only for duplicates)"), validators=[Optional(), sixteen_digits()],
-                               filters=[_digits_only], render_kw={"inputmode": "numeric", "maxlength": 22})
+    duplicate_of = sixteen_digit_number(_l("Duplicate of KK (only for duplicates)"), optional=True)
     effective_on = DateInput(_l("Effective on"), validators=[required()])
     note = optional_text(_l("Note (optional)"))
 

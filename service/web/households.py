@@ -167,9 +167,6 @@ def register():
     form_error = None
     status = 200
     if form.validate_on_submit():
-        location = None
-        if form.lat.data is not None and form.lon.data is not None:
-            location = {"lat": form.lat.data, "lon": form.lon.data}
         try:
             result = k.households.register_household(
                 actor,
@@ -186,7 +183,7 @@ def register():
                     "rw": form.rw.data,
                     "village_code": form.village_code.data,
                 },
-                location=location,
+                location=form.location(),
             )
         except DuplicateKK as error:
             form.kk_number.errors = [*form.kk_number.errors, _duplicate_message(actor, error)]
