@@ -26,7 +26,8 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Konvergen needs Python 3.11 or newer: make PYTHON=python3.11 ..." if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 
-# Installs again only when pyproject.toml changes, so a second `make` starts at once.
-$(INSTALLED): pyproject.toml | $(BIN)/python
+# Installs again only when pyproject.toml or the compiled audit fast path changes, so a
+# second `make` starts at once.
+$(INSTALLED): pyproject.toml service/audit/_fast_links.pyx | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@

@@ -25,6 +25,11 @@ from eventsourcing.utils import Environment
 from service.audit.chain_rule import ZERO_HASH, content_hash, link_hash, seal_hash
 from service.audit.chain_store import ChainReader, Seal
 
+try:
+    from service.audit._fast_links import pass_rows as _compiled_pass_rows
+except ImportError:  # installed without a C compiler or OpenSSL's headers (pyproject.toml)
+    _compiled_pass_rows = None
+
 MAX_LISTED_PROBLEMS = 100
 PARALLEL_FROM = 300_000  # events; below this, starting a second process costs more than it saves
 RANGES_PER_WORKER = 8  # small enough that whoever finishes first waits little for the other
@@ -94,7 +99,8 @@ class _SealCursor:
     """Walks the range's seals alongside its chain rows, checking each when its range ends.
 
     The caller appends each row's link hash to ``links``; crossing ``boundary`` (the
-    open seal's last notification id) closes that seal and starts a new list.
+    open seal's last notification id) closes that seal and starts a new list, so the
+    caller reads ``links`` afresh after each ``advance``.
     """
 
     def __init__(self, seals: list[Seal], prev_hash: str, result: Verification):
@@ -106,10 +112,9 @@ class _SealCursor:
         self.rows = 0
         self.boundary = seals[0].last_id if seals else _NO_SEAL
 
-    def advance(self, notification_id: int) -> list[str]:
+    def advance(self, notification_id: int) -> None:
         while notification_id > self.boundary:
             self._close()
-        return self.links
 
     def finish(self) -> None:
         while self.index < len(self.seals):
@@ -157,64 +162,82 @@ _NO_SEAL = float("inf")
 
 def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], prev_seal_hash: str,
                  alone: bool = True) -> _Range:
-    """The fast path: per row, two sha256 calls, one dict lookup and a few comparisons.
+    """Every row of one range, in notification order, seals closed as their ranges end.
 
     Each household's running state is one tuple, ``(canonical id, last link, last
     version)``, keyed by the id as the events table stores it, so no row converts its
     id to canonical text. Tuples, not lists: a tuple of strings and numbers leaves the
     garbage collector's watch after its first collection, so a million rows do not make
-    every full collection walk every household. A row passes only if its version follows
-    the household's last one, its stored previous link is that household's last link
-    (64 zeros for version 1), and its link recomputes from them and the event's own
-    bytes, id, version and topic; any other row is diagnosed. A range checked ``alone``
-    (the whole log) keeps nothing for stitching.
+    every full collection walk every household. The compiled fast path passes the rows
+    that pass; each row it stops at is either past the open seal's end (the seal is
+    closed and the fast path goes on) or goes to ``_check_row``. A range checked
+    ``alone`` (the whole log) keeps nothing for stitching.
     """
     found = _Range(Verification())
-    result, firsts, starts = found.result, found.firsts, found.starts
-    hash_of = sha256
-    canonical = reader.canonical_id
     households: dict = {}
-    household_of = households.get
-    cursor = _SealCursor(seals, prev_seal_hash, result)
-    boundary, seal_links = cursor.boundary, cursor.links
-    append = seal_links.append
+    cursor = _SealCursor(seals, prev_seal_hash, found.result)
+    canonical, starts = reader.canonical_id, None if alone else found.starts
+    pass_rows = _pass_rows
     for batch in reader.verification_batches(after, upto):
-        for nid, link, prev_stored, e_oid, e_version, e_topic, e_state in batch:
-            if nid > boundary:
-                seal_links = cursor.advance(nid)
-                boundary, append = cursor.boundary, seal_links.append
-            append(link)
-            household = household_of(e_oid)
-            if household is not None:
-                oid, last, version = household
-                if (
-                    e_version == version + 1
-                    and prev_stored == last
-                    and hash_of(f"{last}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link
-                ):
-                    households[e_oid] = (oid, link, e_version)
-                    continue
-            elif e_state is not None:  # the household's first row in this range
-                oid = canonical(e_oid)
-                if (
-                    (e_version != 1 or prev_stored == ZERO_HASH)
-                    and hash_of(f"{prev_stored}\n{oid}\n{e_version}\n{e_topic}\n{hash_of(e_state).hexdigest()}".encode()).hexdigest() == link
-                ):
-                    households[e_oid] = (oid, link, e_version)
-                    if e_version != 1:
-                        firsts[oid] = (e_version, prev_stored, nid)
-                    elif not alone:
-                        starts[oid] = nid
-                    continue
-            else:
-                found.missing += 1
-            _diagnose(reader, found, households, reader.link(nid), e_oid and canonical(e_oid), e_version, e_topic, e_state)
+        index, size = 0, len(batch)
+        while True:
+            index = pass_rows(batch, index, households, canonical, cursor.links, cursor.boundary, starts, ZERO_HASH)
+            if index == size:
+                break
+            row = batch[index]
+            if row[0] > cursor.boundary:
+                cursor.advance(row[0])
+                continue
+            _check_row(reader, found, households, cursor.links, row, alone)
+            index += 1
     cursor.finish()
-    result.events_checked = cursor.rows
+    found.result.events_checked = cursor.rows
     found.households = len(households)
     if not alone:
         found.last = {oid: (version, last) for oid, last, version in households.values()}
     return found
+
+
+def _check_row(reader: ChainReader, found: _Range, households: dict, links: list, row: tuple, alone: bool) -> None:
+    """One row, by the rule: it passes only if its version follows the household's last
+    one, its stored previous link is that household's last link (64 zeros for version
+    1), and its link recomputes from them and the event's own bytes, id, version and
+    topic. A household's first row in a range above version 1 is linked to the ranges
+    before it when stitching. Any other row is diagnosed."""
+    nid, link, prev_stored, e_oid, e_version, e_topic, e_state = row
+    links.append(link)
+    household = households.get(e_oid)
+    if household is not None:
+        oid, last, version = household
+        if (
+            e_version == version + 1
+            and prev_stored == last
+            and link_hash(last, oid, e_version, e_topic, content_hash(e_state)) == link
+        ):
+            households[e_oid] = (oid, link, e_version)
+            return
+    elif e_state is not None:
+        oid = reader.canonical_id(e_oid)
+        if (e_version != 1 or prev_stored == ZERO_HASH) and link_hash(
+            prev_stored, oid, e_version, e_topic, content_hash(e_state)
+        ) == link:
+            households[e_oid] = (oid, link, e_version)
+            if e_version != 1:
+                found.firsts[oid] = (e_version, prev_stored, nid)
+            elif not alone:
+                found.starts[oid] = nid
+            return
+    else:
+        found.missing += 1
+    _diagnose(reader, found, households, reader.link(nid), e_oid and reader.canonical_id(e_oid), e_version, e_topic, e_state)
+
+
+def _pass_no_rows(batch: list, start: int, *_: object) -> int:
+    """Without the compiled fast path every row goes to ``_check_row``."""
+    return start
+
+
+_pass_rows = _compiled_pass_rows or _pass_no_rows
 
 
 def _diagnose(reader: ChainReader, found: _Range, households: dict, row: tuple, e_oid, e_version, e_topic, e_state) -> None:

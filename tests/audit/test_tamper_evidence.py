@@ -12,6 +12,17 @@ from service.audit.chain_rule import ZERO_HASH, content_hash, link_hash
 from service.audit.integrity import SealRefused, backfill, seal_complete_periods, verify
 
 
+@pytest.fixture(autouse=True, params=["compiled fast path", "pure Python"])
+def verification_path(request, monkeypatch):
+    """Each test runs with the compiled fast path and without it: the answers are the same."""
+    from service.audit import verification
+
+    if request.param == "pure Python":
+        monkeypatch.setattr(verification, "_pass_rows", verification._pass_no_rows)
+    elif verification._compiled_pass_rows is None:
+        pytest.skip("the compiled fast path is not built (test_fast_links says why)")
+
+
 def chain_rows(konvergen):
     with konvergen.households.recorder.chain_reader() as reader:
         return list(reader.links())
