@@ -221,18 +221,25 @@ class ChainReader:
             (notification_id,),
         )
 
-    def verification_batches(self, after: int = 0, upto: int | None = None) -> Iterator[list[tuple]]:
+    def verification_query(self, after: int = 0, upto: int | None = None) -> tuple[str, tuple]:
         """What the fast path needs, in notification order, and nothing more: (nid, link
         hash, previous link, event oid as stored, event version, event topic, event bytes)."""
         text = (
             "SELECT c.notification_id, c.hash, c.prev_hash, {RAW_E}, e.originator_version, e.topic, e.state "
             "FROM {C} c LEFT JOIN {E} e ON e.{NID} = c.notification_id WHERE c.notification_id > ?"
         )
-        params: list = [after]
+        params: tuple = (after,)
         if upto is not None:
             text += " AND c.notification_id <= ?"
-            params.append(upto)
-        return self.batches(text + " ORDER BY c.notification_id", params, stream=True)
+            params += (upto,)
+        return self.sql(text + " ORDER BY c.notification_id"), params
+
+    def verification_batches(self, after: int = 0, upto: int | None = None) -> Iterator[list[tuple]]:
+        return self.batches(*self.verification_query(after, upto), stream=True)
+
+    def database_file(self) -> str | None:
+        """The SQLite file a second connection can read, if there is one."""
+        return None
 
     def notifications(self, topics: Sequence[str]) -> Iterator[tuple]:
         """(nid, stored originator id, version, topic, state) of these topics, in log order."""
@@ -361,6 +368,11 @@ class SQLiteChainReader(ChainReader):
     def __init__(self, recorder: ChainedSQLiteApplicationRecorder, conn: Any):
         super().__init__(recorder.chain_names)
         self.conn = conn
+        pool = recorder.datastore.pool
+        self._file = None if pool.is_sqlite_memory_mode else pool.db_name
+
+    def database_file(self) -> str | None:
+        return self._file
 
     def canonical_id(self, raw: str) -> str:
         """The stored hex id with hyphens."""

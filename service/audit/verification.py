@@ -3,16 +3,18 @@
 The notification log is cut into ranges at seal boundaries; each range is checked on
 its own (in parallel processes when the store is large), and the ranges are then
 stitched together: a household's first link in one range must follow its last link
-in the ranges before. Inside a range the fast path recomputes each link from the
-event's bytes, household, version and topic and the chain row's previous link, and
-compares it with the stored link: equal means content, place and order are intact.
-Only a row that fails is looked at closely, to say what differs.
+in the ranges before. Inside a range each link is recomputed from the event's bytes,
+household, version and topic and the household's previous link, and compared with the
+stored link: equal means content, place and order are intact. Only a row that fails is
+looked at closely, to say what differs. The rows that pass are passed by compiled code
+(``_fast_links``) where it was built; it hands every other row to ``_check_row``.
 """
 
 from __future__ import annotations
 
 import threading
 from bisect import bisect_right
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -23,12 +25,12 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from service.audit.chain_rule import ZERO_HASH, content_hash, link_hash, seal_hash
-from service.audit.chain_store import ChainReader, Seal
+from service.audit.chain_store import SQLITE_MMAP_BYTES, ChainReader, Seal
 
 try:
-    from service.audit._fast_links import pass_rows as _compiled_pass_rows
-except ImportError:  # installed without a C compiler or OpenSSL's headers (pyproject.toml)
-    _compiled_pass_rows = None
+    from service.audit import _fast_links as _compiled
+except ImportError:  # installed without a C compiler or the headers it needs (pyproject.toml)
+    _compiled = None
 
 MAX_LISTED_PROBLEMS = 100
 PARALLEL_FROM = 300_000  # events; below this, starting a second process costs more than it saves
@@ -169,33 +171,49 @@ def _check_range(reader: ChainReader, after: int, upto: int, seals: list[Seal], 
     id to canonical text. Tuples, not lists: a tuple of strings and numbers leaves the
     garbage collector's watch after its first collection, so a million rows do not make
     every full collection walk every household. The compiled fast path passes the rows
-    that pass; each row it stops at is either past the open seal's end (the seal is
-    closed and the fast path goes on) or goes to ``_check_row``. A range checked
-    ``alone`` (the whole log) keeps nothing for stitching.
+    that pass; every other row, including the first past the open seal's end, goes to
+    ``_check_row``. A range checked ``alone`` (the whole log) keeps nothing for stitching.
     """
     found = _Range(Verification())
     households: dict = {}
     cursor = _SealCursor(seals, prev_seal_hash, found.result)
-    canonical, starts = reader.canonical_id, None if alone else found.starts
-    pass_rows = _pass_rows
-    for batch in reader.verification_batches(after, upto):
-        index, size = 0, len(batch)
-        while True:
-            index = pass_rows(batch, index, households, canonical, cursor.links, cursor.boundary, starts, ZERO_HASH)
-            if index == size:
-                break
-            row = batch[index]
-            if row[0] > cursor.boundary:
-                cursor.advance(row[0])
-                continue
-            _check_row(reader, found, households, cursor.links, row, alone)
-            index += 1
+    for row in _rows_left(reader, after, upto, households, None if alone else found.starts, cursor):
+        if row[0] > cursor.boundary:
+            cursor.advance(row[0])
+        _check_row(reader, found, households, cursor.links, row, alone)
     cursor.finish()
     found.result.events_checked = cursor.rows
     found.households = len(households)
     if not alone:
         found.last = {oid: (version, last) for oid, last, version in households.values()}
     return found
+
+
+def _rows_left(reader: ChainReader, after: int, upto: int, households: dict, starts: dict | None,
+               cursor: _SealCursor) -> Iterator[tuple]:
+    """The range's rows that the compiled fast path did not pass (all of them without it).
+
+    On a SQLite file the compiled path reads the rows itself; elsewhere it checks the
+    batches the reader fetched. ``cursor.links`` and ``cursor.boundary`` are read afresh
+    on every call, as the caller closes seals between rows.
+    """
+    compiled = _compiled
+    if compiled is None:
+        for batch in reader.verification_batches(after, upto):
+            yield from batch
+        return
+    rule = compiled.Rule(households, reader.canonical_id, starts, ZERO_HASH)
+    path = reader.database_file()
+    if path is not None:
+        with compiled.SQLiteRows(path, *reader.verification_query(after, upto), SQLITE_MMAP_BYTES) as rows:
+            while (row := rows.next_left(rule, cursor.links, cursor.boundary)) is not None:
+                yield row
+        return
+    for batch in reader.verification_batches(after, upto):
+        index, size = 0, len(batch)
+        while (index := rule.pass_rows(batch, index, cursor.links, cursor.boundary)) < size:
+            yield batch[index]
+            index += 1
 
 
 def _check_row(reader: ChainReader, found: _Range, households: dict, links: list, row: tuple, alone: bool) -> None:
@@ -230,14 +248,6 @@ def _check_row(reader: ChainReader, found: _Range, households: dict, links: list
     else:
         found.missing += 1
     _diagnose(reader, found, households, reader.link(nid), e_oid and reader.canonical_id(e_oid), e_version, e_topic, e_state)
-
-
-def _pass_no_rows(batch: list, start: int, *_: object) -> int:
-    """Without the compiled fast path every row goes to ``_check_row``."""
-    return start
-
-
-_pass_rows = _compiled_pass_rows or _pass_no_rows
 
 
 def _diagnose(reader: ChainReader, found: _Range, households: dict, row: tuple, e_oid, e_version, e_topic, e_state) -> None:

@@ -4,6 +4,7 @@ gives alone. No database: the rows are built by the documented rule in the test.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from uuid import UUID
 
@@ -15,29 +16,32 @@ from service.audit import verification
 from service.audit.chain_rule import ZERO_HASH, EventsDigest, content_hash, link_hash, seal_hash
 from service.audit.chain_store import Seal
 
-pass_rows = verification._compiled_pass_rows
+compiled = verification._compiled
 TOPIC = "domain.household:Household.Categorised"
+NO_SEAL = float("inf")
 
 
 def test_the_compiled_fast_path_is_built_by_the_install():
-    assert pass_rows is not None, (
+    assert compiled is not None, (
         "service/audit/_fast_links.pyx was not compiled: `pip install -e .` needs gcc and the "
-        "Python and OpenSSL headers (Debian: build-essential python3-dev libssl-dev); "
-        "verification still gives the same answers without it, only slower"
+        "Python, OpenSSL and SQLite headers (Debian: build-essential python3-dev libssl-dev "
+        "libsqlite3-dev); verification still gives the same answers without it, only slower"
     )
 
 
-needs_compiled = pytest.mark.skipif(pass_rows is None, reason="the compiled fast path is not built")
+needs_compiled = pytest.mark.skipif(compiled is None, reason="the compiled fast path is not built")
 
 
 class Rows:
     """Chain and event rows as the verification query returns them, ids stored as 32
-    hexadecimal digits the way SQLite stores them."""
+    hexadecimal digits the way SQLite stores them; fetched from memory, or written to a
+    SQLite file (``to_file``) and read from there like the real reader does."""
 
     def __init__(self, households: int, order: list[int]):
         self.raw = [UUID(int=n + 1).hex for n in range(households)]
         self.chain: dict[int, tuple] = {}
         self.rows: list[tuple] = []
+        self.file: str | None = None
         versions, lasts = [0] * households, [ZERO_HASH] * households
         for nid, who in enumerate(order, 1):
             versions[who] += 1
@@ -48,6 +52,20 @@ class Rows:
             self.chain[nid] = (nid, oid, version, TOPIC, content, lasts[who], link, False)
             self.rows.append((nid, link, lasts[who], self.raw[who], version, TOPIC, state))
             lasts[who] = link
+
+    def to_file(self, path: str) -> None:
+        """The rows as a chain table and an events table; a row whose event is gone has
+        none, and a number too big for SQLite is stored as text."""
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE chain (notification_id INTEGER PRIMARY KEY, hash, prev_hash)")
+            db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, originator_id, originator_version, topic, state)")
+            for nid, link, prev, *event in self.rows:
+                db.execute("INSERT INTO chain VALUES (?, ?, ?)", (nid, link, prev))
+                if event[0] is not None:
+                    version = event[1] if -(2**63) <= event[1] < 2**63 else str(event[1])
+                    db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (nid, event[0], version, *event[2:]))
+        db.close()
+        self.file = path
 
     def seals(self, every: int) -> list[Seal]:
         """Honest seals over every ``every`` rows."""
@@ -64,10 +82,26 @@ class Rows:
         return seals
 
     # the ChainReader methods a range check uses
+    def verification_query(self, after: int, upto: int) -> tuple[str, tuple]:
+        return (
+            "SELECT c.notification_id, c.hash, c.prev_hash, e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM chain c LEFT JOIN events e ON e.id = c.notification_id "
+            "WHERE c.notification_id > ? AND c.notification_id <= ? ORDER BY c.notification_id",
+            (after, upto),
+        )
+
     def verification_batches(self, after: int, upto: int):
-        rows = [row for row in self.rows if after < row[0] <= upto]
+        if self.file is None:
+            rows = [row for row in self.rows if after < row[0] <= upto]
+        else:
+            with sqlite3.connect(self.file) as db:
+                rows = db.execute(*self.verification_query(after, upto)).fetchall()
+            db.close()
         for start in range(0, len(rows), 3):  # small batches: rows meet batch edges
             yield rows[start:start + 3]
+
+    def database_file(self) -> str | None:
+        return self.file
 
     def canonical_id(self, raw: str) -> str:
         return str(UUID(hex=raw))
@@ -94,15 +128,20 @@ TAMPERINGS = {
     "topic": lambda row: (*row[:5], "domain.household:Household.Closed", row[6]),
     "non-ASCII topic": lambda row: (*row[:5], "domain.household:Rumah.Dikategorikan·", row[6]),
     "bytes as a memoryview": lambda row: (*row[:6], memoryview(row[6])),
+    "bytes empty": lambda row: (*row[:6], b""),
     "version past 64 bits": lambda row: (*row[:4], 2**70, *row[5:]),
 }
 # Not from any database, so only the compiled path's refusal is tested, not the rule's answer.
-ODD_TYPES = {"id as bytes": lambda row: (*row[:3], row[3].encode(), *row[4:])}
+ODD_TYPES = {
+    "id as bytes": lambda row: (*row[:3], row[3].encode(), *row[4:]),
+    "bytes as text": lambda row: (*row[:6], row[6].decode()),
+    "version as a fraction": lambda row: (*row[:4], row[4] + 0.5, *row[5:]),
+}
 
 
-def check(rows: Rows, fast, *, seals: list[Seal], alone: bool, monkeypatch) -> verification._Range:
+def check(rows: Rows, module, *, seals: list[Seal], alone: bool, monkeypatch) -> verification._Range:
     with monkeypatch.context() as patch:
-        patch.setattr(verification, "_pass_rows", fast)
+        patch.setattr(verification, "_compiled", module)
         return verification._check_range(rows, 0, rows.rows[-1][0], seals, ZERO_HASH, alone=alone)
 
 
@@ -115,9 +154,10 @@ def check(rows: Rows, fast, *, seals: list[Seal], alone: bool, monkeypatch) -> v
     seal_every=st.integers(1, 6),
     alone=st.booleans(),
     start_at=st.integers(0, 6),
+    from_file=st.booleans(),
 )
 def test_a_range_checked_with_the_compiled_path_gives_the_pure_rule_s_answer(
-    data, households, events, seal_every, alone, start_at, monkeypatch
+    data, households, events, seal_every, alone, start_at, from_file, monkeypatch, tmp_path_factory
 ):
     order = data.draw(st.lists(st.integers(0, households - 1), min_size=events, max_size=events))
     rows = Rows(households, order)
@@ -125,19 +165,40 @@ def test_a_range_checked_with_the_compiled_path_gives_the_pure_rule_s_answer(
     for where in data.draw(st.sets(st.integers(0, len(rows.rows) - 1), max_size=3)):
         rows.rows[where] = TAMPERINGS[data.draw(st.sampled_from(sorted(TAMPERINGS)))](rows.rows[where])
     rows.rows = rows.rows[min(start_at, len(rows.rows) - 1):]  # a later range: households begin above version 1
-    compiled = check(rows, pass_rows, seals=seals, alone=alone, monkeypatch=monkeypatch)
-    pure = check(rows, verification._pass_no_rows, seals=seals, alone=alone, monkeypatch=monkeypatch)
-    assert compiled == pure
+    if from_file:
+        rows.to_file(str(tmp_path_factory.mktemp("rows") / "chain.db"))
+    with_compiled = check(rows, compiled, seals=seals, alone=alone, monkeypatch=monkeypatch)
+    pure = check(rows, None, seals=seals, alone=alone, monkeypatch=monkeypatch)
+    assert with_compiled == pure
+
+
+def fresh_rule(rows: Rows, starts: dict | None = None):
+    households: dict = {}
+    return households, compiled.Rule(households, rows.canonical_id, starts, ZERO_HASH)
 
 
 @needs_compiled
 def test_intact_rows_pass_in_one_call_with_the_rule_s_effects():
     rows = Rows(3, [0, 1, 0, 2, 1, 0])
-    households, links, starts = {}, [], {}
-    assert pass_rows(rows.rows, 0, households, rows.canonical_id, links, float("inf"), starts, ZERO_HASH) == 6
+    starts: dict = {}
+    households, rule = fresh_rule(rows, starts)
+    links: list = []
+    assert rule.pass_rows(rows.rows, 0, links, NO_SEAL) == 6
     assert links == [row[1] for row in rows.rows]
     assert households[rows.raw[0]] == (rows.canonical_id(rows.raw[0]), rows.rows[5][1], 3)
     assert starts == {rows.canonical_id(raw): nid for nid, raw in ((1, rows.raw[0]), (2, rows.raw[1]), (4, rows.raw[2]))}
+
+
+@needs_compiled
+def test_intact_rows_read_from_a_sqlite_file_pass_with_the_same_effects(tmp_path):
+    rows = Rows(3, [0, 1, 0, 2, 1, 0])
+    rows.to_file(str(tmp_path / "chain.db"))
+    households, rule = fresh_rule(rows)
+    links: list = []
+    with compiled.SQLiteRows(rows.file, *rows.verification_query(0, 6)) as read:
+        assert read.next_left(rule, links, NO_SEAL) is None
+    assert links == [row[1] for row in rows.rows]
+    assert households[rows.raw[0]] == (rows.canonical_id(rows.raw[0]), rows.rows[5][1], 3)
 
 
 @needs_compiled
@@ -145,22 +206,52 @@ def test_intact_rows_pass_in_one_call_with_the_rule_s_effects():
 def test_the_compiled_path_stops_at_a_row_it_cannot_pass_and_leaves_it_untouched(tampering):
     rows = Rows(2, [0, 1, 0, 1])
     rows.rows[2] = {**TAMPERINGS, **ODD_TYPES}[tampering](rows.rows[2])
-    households, links = {}, []
-    assert pass_rows(rows.rows, 0, households, rows.canonical_id, links, float("inf"), None, ZERO_HASH) == 2
+    households, rule = fresh_rule(rows)
+    links: list = []
+    assert rule.pass_rows(rows.rows, 0, links, NO_SEAL) == 2
     assert links == [rows.rows[0][1], rows.rows[1][1]]
     assert households[rows.raw[0]][2] == 1
 
 
 @needs_compiled
-def test_the_compiled_path_stops_where_the_open_seal_ends_and_goes_on_from_there():
+@pytest.mark.parametrize("tampering", sorted({**TAMPERINGS, **ODD_TYPES}.keys() - {"bytes as a memoryview"}))
+def test_the_sqlite_reader_hands_back_the_row_it_cannot_pass_as_python_s_sqlite3_would(tampering, tmp_path):
+    rows = Rows(2, [0, 1, 0, 1])
+    rows.rows[2] = {**TAMPERINGS, **ODD_TYPES}[tampering](rows.rows[2])
+    rows.to_file(str(tmp_path / "chain.db"))
+    expected = next(row for batch in rows.verification_batches(0, 4) for row in batch if row[0] == 3)
+    households, rule = fresh_rule(rows)
+    links: list = []
+    with compiled.SQLiteRows(rows.file, *rows.verification_query(0, 4)) as read:
+        assert read.next_left(rule, links, NO_SEAL) == expected
+        assert links == [rows.rows[0][1], rows.rows[1][1]]
+        assert read.next_left(rule, links, NO_SEAL) is None  # the other household's row still passes
+    assert links == [rows.rows[0][1], rows.rows[1][1], rows.rows[3][1]]
+
+
+@needs_compiled
+def test_the_compiled_path_stops_where_the_open_seal_ends(tmp_path):
     rows = Rows(1, [0, 0, 0, 0])
-    households, links = {}, []
-    assert pass_rows(rows.rows, 0, households, rows.canonical_id, links, 2, None, ZERO_HASH) == 2
-    assert pass_rows(rows.rows, 2, households, rows.canonical_id, links, 4, None, ZERO_HASH) == 4
+    households, rule = fresh_rule(rows)
+    links: list = []
+    assert rule.pass_rows(rows.rows, 0, links, 2) == 2
+    assert rule.pass_rows(rows.rows, 2, links, 4) == 4
     assert links == [row[1] for row in rows.rows]
+    rows.to_file(str(tmp_path / "chain.db"))
+    households, rule = fresh_rule(rows)
+    with compiled.SQLiteRows(rows.file, *rows.verification_query(0, 4)) as read:
+        assert read.next_left(rule, [], 2) == rows.rows[2]
 
 
 @needs_compiled
 def test_a_household_first_met_above_version_one_is_left_to_the_python_rule():
     rows = Rows(1, [0, 0, 0])
-    assert pass_rows(rows.rows[1:], 0, {}, rows.canonical_id, [], float("inf"), None, ZERO_HASH) == 0
+    households, rule = fresh_rule(rows)
+    assert rule.pass_rows(rows.rows[1:], 0, [], NO_SEAL) == 0
+    assert households == {}
+
+
+@needs_compiled
+def test_a_sqlite_file_that_cannot_be_opened_is_an_error_that_names_the_file_s_problem(tmp_path):
+    with pytest.raises(OSError, match="could not open the SQLite file"):
+        compiled.SQLiteRows(str(tmp_path / "absent.db"), "SELECT 1", ())

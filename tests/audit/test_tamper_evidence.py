@@ -18,8 +18,8 @@ def verification_path(request, monkeypatch):
     from service.audit import verification
 
     if request.param == "pure Python":
-        monkeypatch.setattr(verification, "_pass_rows", verification._pass_no_rows)
-    elif verification._compiled_pass_rows is None:
+        monkeypatch.setattr(verification, "_compiled", None)
+    elif verification._compiled is None:
         pytest.skip("the compiled fast path is not built (test_fast_links says why)")
 
 
