@@ -16,10 +16,13 @@ PostgreSQL) or straight from a SQLite file (``SQLiteRows``), which skips buildin
 Python objects for the columns of a row that passes.
 """
 
+import sqlite3 as python_sqlite3
+
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.long cimport PyLong_CheckExact
 from cpython.object cimport PyObject
+from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_SIZE
 from cpython.unicode cimport PyUnicode_CheckExact, PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.limits cimport LLONG_MAX
 from libc.string cimport memcmp, memcpy
@@ -56,7 +59,7 @@ cdef extern from "sqlite3.h":
     int sqlite3_busy_timeout(sqlite3 *db, int ms)
     int sqlite3_prepare_v2(sqlite3 *db, const char *sql, int size, sqlite3_stmt **stmt, const char **tail)
     int sqlite3_bind_int64(sqlite3_stmt *stmt, int index, long long value)
-    int sqlite3_step(sqlite3_stmt *stmt)
+    int sqlite3_step(sqlite3_stmt *stmt) nogil
     int sqlite3_finalize(sqlite3_stmt *stmt)
     int sqlite3_column_count(sqlite3_stmt *stmt)
     int sqlite3_column_type(sqlite3_stmt *stmt, int column)
@@ -128,7 +131,7 @@ cdef Py_ssize_t decimal(long long value, char *out) noexcept:
     """``value`` in decimal, as Python's ``str`` writes it; returns its length."""
     cdef char digits[24]
     cdef Py_ssize_t count = 0, i, at = 0
-    cdef unsigned long long rest = <unsigned long long>(-value) if value < 0 else <unsigned long long>value
+    cdef unsigned long long rest = (0ULL - <unsigned long long>value) if value < 0 else <unsigned long long>value
     if value < 0:
         out[0] = 45  # "-"
         at = 1
@@ -222,7 +225,13 @@ cdef class Rule:
                 key = PyUnicode_DecodeASCII(id_text, id_size, NULL)
             known = PyDict_GetItem(self.households, key)
             if known is not NULL:
+                # Python may have recorded any value for a row it diagnosed: only an
+                # exact (oid, link, int version) is compared here, the rest goes back.
+                if not (PyTuple_CheckExact(<object>known) and PyTuple_GET_SIZE(<object>known) == 3):
+                    return 0
                 household = <tuple>known
+                if not PyLong_CheckExact(household[2]):
+                    return 0
                 oid = household[0]
                 try:
                     last_version = household[2]
@@ -230,7 +239,7 @@ cdef class Rule:
                     return 0
                 last_text = ascii_of(household[1], &last_size)
         if same or known is not NULL:
-            if (version != last_version + 1 or last_text is NULL or last_size != prev_size
+            if (last_version == LLONG_MAX or version != last_version + 1 or last_text is NULL or last_size != prev_size
                     or memcmp(last_text, prev_text, prev_size) != 0):
                 return 0
         else:
@@ -264,11 +273,13 @@ cdef class Rule:
         self.run_link, self.run_version = link, version
         return 1
 
-    def pass_rows(self, list batch, Py_ssize_t start, list links, object boundary):
+    def pass_rows(self, list batch not None, Py_ssize_t start, list links not None, object boundary):
         """Passes a fetched batch's rows from ``start`` on; returns the index of the first
         row not passed (``len(batch)`` when all passed). A row is ``(nid, link,
         prev_stored, e_oid, e_version, e_topic, e_state)``; it is not passed when past
         ``boundary`` (the open seal's last notification id)."""
+        if start < 0:
+            raise ValueError("start must not be negative")
         try:
             return self._pass_rows(batch, start, links, limit_of(boundary))
         finally:
@@ -310,9 +321,10 @@ cdef class Rule:
 cdef class SQLiteRows:
     """The verification query, run on its own read-only connection to a SQLite file.
 
-    The statement is one read transaction: it sees one snapshot, and rows up to the
-    range's end were committed before the range was chosen (SQLite numbers rows in
-    commit order), so it sees what the caller's own transaction sees.
+    The statement is one read transaction, with a snapshot of its own. New events are
+    chained past the range's end, so it sees the caller's rows; only a backfill running
+    meanwhile adds rows inside the range, which the caller then finds missing from its
+    own snapshot and says so.
     """
 
     cdef sqlite3 *db
@@ -350,7 +362,7 @@ cdef class SQLiteRows:
         self.stmt = NULL
         return False
 
-    def next_left(self, Rule rule, list links, object boundary):
+    def next_left(self, Rule rule not None, list links not None, object boundary):
         """Passes rows until one is not passed, and returns that row as Python's sqlite3
         would (ints, str, bytes, None); None when the query has no more rows."""
         try:
@@ -372,11 +384,19 @@ cdef class SQLiteRows:
         if stmt is NULL:
             raise ValueError("the rows are closed")
         while True:
+            # The first step takes the read lock, and may wait for a writer: without the
+            # GIL, so other threads (web requests) run meanwhile. Later steps keep it,
+            # letting go now and then: releasing it on every row would cost more than
+            # the row's own work.
+            if stepped == 0:
+                with nogil:
+                    status = sqlite3_step(stmt)
+            else:
+                if stepped % 1024 == 0:
+                    with nogil:
+                        pass
+                status = sqlite3_step(stmt)
             stepped += 1
-            if stepped % 1024 == 0:
-                with nogil:  # lets another thread (a web request) run now and then
-                    pass
-            status = sqlite3_step(stmt)
             if status == SQLITE_DONE:
                 return None
             if status != SQLITE_ROW:
@@ -417,7 +437,10 @@ cdef class SQLiteRows:
             return sqlite3_column_double(self.stmt, index)
         if kind == SQLITE_TEXT:
             data = <const char *>sqlite3_column_text(self.stmt, index)
-            return PyUnicode_DecodeUTF8(data, sqlite3_column_bytes(self.stmt, index), NULL)
+            try:
+                return PyUnicode_DecodeUTF8(data, sqlite3_column_bytes(self.stmt, index), NULL)
+            except UnicodeDecodeError:  # as Python's sqlite3 says it
+                raise python_sqlite3.OperationalError(f"Could not decode to UTF-8 column {index} with text") from None
         if kind == SQLITE_BLOB:
             data = <const char *>sqlite3_column_blob(self.stmt, index)
             return PyBytes_FromStringAndSize(data, sqlite3_column_bytes(self.stmt, index))

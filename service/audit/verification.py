@@ -24,6 +24,7 @@ from multiprocessing import get_all_start_methods, get_context
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from domain.errors import InvalidState
 from service.audit.chain_rule import ZERO_HASH, content_hash, link_hash, seal_hash
 from service.audit.chain_store import SQLITE_MMAP_BYTES, ChainReader, Seal
 
@@ -35,6 +36,12 @@ except ImportError:  # installed without a C compiler or the headers it needs (p
 MAX_LISTED_PROBLEMS = 100
 PARALLEL_FROM = 300_000  # events; below this, starting a second process costs more than it saves
 RANGES_PER_WORKER = 8  # small enough that whoever finishes first waits little for the other
+
+
+class ChainChangedDuringVerification(InvalidState):
+    """A chain row below the log's end appeared while verifying (a backfill ran meanwhile)."""
+
+    code = "chain_changed_during_verification"
 
 
 @dataclass(frozen=True)
@@ -247,7 +254,13 @@ def _check_row(reader: ChainReader, found: _Range, households: dict, links: list
             return
     else:
         found.missing += 1
-    _diagnose(reader, found, households, reader.link(nid), e_oid and reader.canonical_id(e_oid), e_version, e_topic, e_state)
+    chain_row = reader.link(nid)
+    if chain_row is None:  # the compiled reader's own snapshot is newer than this one
+        raise ChainChangedDuringVerification(
+            f"notification {nid} was chained after this verification began "
+            "(`konvergen audit backfill` running at the same time?); verify again"
+        )
+    _diagnose(reader, found, households, chain_row, e_oid and reader.canonical_id(e_oid), e_version, e_topic, e_state)
 
 
 def _diagnose(reader: ChainReader, found: _Range, households: dict, row: tuple, e_oid, e_version, e_topic, e_state) -> None:

@@ -32,13 +32,25 @@ def test_the_compiled_fast_path_is_built_by_the_install():
 needs_compiled = pytest.mark.skipif(compiled is None, reason="the compiled fast path is not built")
 
 
+def canonical(raw: str) -> str:
+    """SQLite's stored hex id with hyphens; other ids as they are."""
+    return str(UUID(hex=raw)) if len(raw) == 32 else raw
+
+
+ID_KINDS = {
+    "uuid": lambda n: UUID(int=n + 1).hex,
+    "long": lambda n: f"{n:070d}",  # longer than the compiled run keeps
+    "non-ASCII": lambda n: f"rumah-{n}-ñ",
+}
+
+
 class Rows:
     """Chain and event rows as the verification query returns them, ids stored as 32
     hexadecimal digits the way SQLite stores them; fetched from memory, or written to a
     SQLite file (``to_file``) and read from there like the real reader does."""
 
-    def __init__(self, households: int, order: list[int]):
-        self.raw = [UUID(int=n + 1).hex for n in range(households)]
+    def __init__(self, households: int, order: list[int], ids: str = "uuid"):
+        self.raw = [ID_KINDS[ids](n) for n in range(households)]
         self.chain: dict[int, tuple] = {}
         self.rows: list[tuple] = []
         self.file: str | None = None
@@ -54,11 +66,15 @@ class Rows:
             lasts[who] = link
 
     def to_file(self, path: str) -> None:
-        """The rows as a chain table and an events table; a row whose event is gone has
-        none, and a number too big for SQLite is stored as text."""
+        """The rows as a chain table and an events table typed like the real ones; a row
+        whose event is gone has none, and a number too big for SQLite is given as text
+        (which the column's INTEGER affinity keeps as a REAL)."""
         with sqlite3.connect(path) as db:
-            db.execute("CREATE TABLE chain (notification_id INTEGER PRIMARY KEY, hash, prev_hash)")
-            db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, originator_id, originator_version, topic, state)")
+            db.execute("CREATE TABLE chain (notification_id INTEGER PRIMARY KEY, hash TEXT, prev_hash TEXT)")
+            db.execute(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, originator_id TEXT, originator_version INTEGER, "
+                "topic TEXT, state BLOB)"
+            )
             for nid, link, prev, *event in self.rows:
                 db.execute("INSERT INTO chain VALUES (?, ?, ?)", (nid, link, prev))
                 if event[0] is not None:
@@ -104,7 +120,7 @@ class Rows:
         return self.file
 
     def canonical_id(self, raw: str) -> str:
-        return str(UUID(hex=raw))
+        return canonical(raw)
 
     def id_param(self, originator_id: str) -> str:
         return originator_id.replace("-", "")
@@ -121,7 +137,7 @@ TAMPERINGS = {
     "link": lambda row: (row[0], "f" * 64, *row[2:]),
     "previous link": lambda row: (*row[:2], "e" * 64, *row[3:]),
     "chain row rewritten by a forger": lambda row: (
-        row[0], link_hash("e" * 64, str(UUID(hex=row[3])), *row[4:6], content_hash(row[6])), "e" * 64, *row[3:]
+        row[0], link_hash("e" * 64, canonical(row[3]), *row[4:6], content_hash(row[6])), "e" * 64, *row[3:]
     ),
     "version": lambda row: (*row[:4], row[4] + 1, *row[5:]),
     "missing event": lambda row: (*row[:3], None, None, None, None),
@@ -131,6 +147,9 @@ TAMPERINGS = {
     "bytes empty": lambda row: (*row[:6], b""),
     "version past 64 bits": lambda row: (*row[:4], 2**70, *row[5:]),
 }
+# What a tampered chain row may say its version is; Python records it for a row it diagnoses.
+CHAIN_VERSIONS = (lambda v: v + 0.5, lambda v: v + 1, lambda v: 2**63 - 1, lambda v: True)
+
 # Not from any database, so only the compiled path's refusal is tested, not the rule's answer.
 ODD_TYPES = {
     "id as bytes": lambda row: (*row[:3], row[3].encode(), *row[4:]),
@@ -155,15 +174,19 @@ def check(rows: Rows, module, *, seals: list[Seal], alone: bool, monkeypatch) ->
     alone=st.booleans(),
     start_at=st.integers(0, 6),
     from_file=st.booleans(),
+    ids=st.sampled_from(sorted(ID_KINDS)),
 )
 def test_a_range_checked_with_the_compiled_path_gives_the_pure_rule_s_answer(
-    data, households, events, seal_every, alone, start_at, from_file, monkeypatch, tmp_path_factory
+    data, households, events, seal_every, alone, start_at, from_file, ids, monkeypatch, tmp_path_factory
 ):
     order = data.draw(st.lists(st.integers(0, households - 1), min_size=events, max_size=events))
-    rows = Rows(households, order)
+    rows = Rows(households, order, ids)
     seals = rows.seals(seal_every)
     for where in data.draw(st.sets(st.integers(0, len(rows.rows) - 1), max_size=3)):
         rows.rows[where] = TAMPERINGS[data.draw(st.sampled_from(sorted(TAMPERINGS)))](rows.rows[where])
+    for nid in data.draw(st.sets(st.integers(1, len(rows.rows)), max_size=2)):  # a chain row's own version
+        chain_row = rows.chain[nid]
+        rows.chain[nid] = (*chain_row[:2], data.draw(st.sampled_from(CHAIN_VERSIONS))(chain_row[2]), *chain_row[3:])
     rows.rows = rows.rows[min(start_at, len(rows.rows) - 1):]  # a later range: households begin above version 1
     if from_file:
         rows.to_file(str(tmp_path_factory.mktemp("rows") / "chain.db"))
@@ -255,3 +278,75 @@ def test_a_household_first_met_above_version_one_is_left_to_the_python_rule():
 def test_a_sqlite_file_that_cannot_be_opened_is_an_error_that_names_the_file_s_problem(tmp_path):
     with pytest.raises(OSError, match="could not open the SQLite file"):
         compiled.SQLiteRows(str(tmp_path / "absent.db"), "SELECT 1", ())
+
+
+def rows_at_versions(versions: list[int]) -> Rows:
+    """One household's rows at these versions, each linked to the one before by the rule
+    (the first to a made-up earlier link, as in a later range)."""
+    rows, raw, last = Rows(1, []), UUID(int=7).hex, "a" * 64
+    for nid, version in enumerate(versions, 1):
+        state = f'{{"n": {nid}}}'.encode()
+        content = content_hash(state)
+        link = link_hash(last, canonical(raw), version, TOPIC, content)
+        rows.rows.append((nid, link, last, raw, version, TOPIC, state))
+        rows.chain[nid] = (nid, canonical(raw), version, TOPIC, content, last, link, False)
+        last = link
+    return rows
+
+
+@needs_compiled
+def test_a_version_that_wraps_past_the_largest_64_bit_number_does_not_follow_it(monkeypatch):
+    rows = rows_at_versions([2**63 - 1, -(2**63)])
+    with_compiled = check(rows, compiled, seals=[], alone=False, monkeypatch=monkeypatch)
+    pure = check(rows, None, seals=[], alone=False, monkeypatch=monkeypatch)
+    assert [p.kind for p in pure.result.problems] == ["missing_version"]
+    assert with_compiled == pure
+
+
+@needs_compiled
+def test_a_version_python_recorded_from_a_tampered_chain_row_is_compared_exactly(monkeypatch):
+    rows = Rows(1, [0, 0, 0])
+    rows.rows[0] = TAMPERINGS["bytes"](rows.rows[0])
+    chain_row = rows.chain[1]
+    rows.chain[1] = (*chain_row[:2], 1.5, *chain_row[3:])  # diagnosing row 1 records version 1.5
+    with_compiled = check(rows, compiled, seals=[], alone=True, monkeypatch=monkeypatch)
+    pure = check(rows, None, seals=[], alone=True, monkeypatch=monkeypatch)
+    assert "missing_version" in [p.kind for p in pure.result.problems]
+    assert with_compiled == pure
+
+
+@needs_compiled
+def test_misuse_is_refused_rather_than_read_out_of_bounds(tmp_path):
+    rows = Rows(1, [0, 0])
+    households, rule = fresh_rule(rows)
+    with pytest.raises(ValueError, match="start"):
+        rule.pass_rows(rows.rows, -1, [], NO_SEAL)
+    rows.to_file(str(tmp_path / "chain.db"))
+    with compiled.SQLiteRows(rows.file, *rows.verification_query(0, 2)) as read, pytest.raises(TypeError):
+        read.next_left(None, [], NO_SEAL)
+
+
+@needs_compiled
+def test_text_that_is_not_utf8_is_refused_as_python_s_sqlite3_refuses_it(tmp_path):
+    rows = Rows(1, [0])
+    rows.rows[0] = (*rows.rows[0][:5], b"\xff\xfe", rows.rows[0][6])
+    rows.to_file(str(tmp_path / "chain.db"))
+    with sqlite3.connect(rows.file) as db:
+        db.execute("UPDATE events SET topic = CAST(x'fffe' AS TEXT)")
+    db.close()
+    with pytest.raises(sqlite3.OperationalError, match="Could not decode to UTF-8"):
+        list(rows.verification_batches(0, 1))
+    with compiled.SQLiteRows(rows.file, *rows.verification_query(0, 1)) as read:
+        with pytest.raises(sqlite3.OperationalError, match="Could not decode to UTF-8"):
+            read.next_left(fresh_rule(rows)[1], [], NO_SEAL)
+
+
+@pytest.mark.parametrize("module", [compiled, None], ids=["compiled", "pure Python"])
+def test_a_row_the_verification_s_own_snapshot_does_not_hold_is_reported_as_a_change_meanwhile(module, monkeypatch):
+    """The compiled reader's snapshot can be newer than the caller's: only a backfill
+    adds chain rows inside the log, and verifying again is the answer."""
+    rows = Rows(1, [0, 0])
+    rows.rows[1] = TAMPERINGS["bytes"](rows.rows[1])
+    del rows.chain[2]
+    with pytest.raises(verification.ChainChangedDuringVerification, match="notification 2 was chained after"):
+        check(rows, module, seals=[], alone=True, monkeypatch=monkeypatch)

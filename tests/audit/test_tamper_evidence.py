@@ -14,7 +14,8 @@ from service.audit.integrity import SealRefused, backfill, seal_complete_periods
 
 @pytest.fixture(autouse=True, params=["compiled fast path", "pure Python"])
 def verification_path(request, monkeypatch):
-    """Each test runs with the compiled fast path and without it: the answers are the same."""
+    """Each test runs with the compiled fast path and without it: the answers are the same.
+    (Worker processes of ``workers=2`` follow the switch only when they are forked.)"""
     from service.audit import verification
 
     if request.param == "pure Python":
