@@ -349,15 +349,56 @@ def _boundaries(seals: list[Seal], top: int, parts: int) -> list[int]:
     return [*chosen, top]
 
 
-def _check_in_process(env: dict, name: str, after: int, upto: int, seals: list[Seal], prev_seal_hash: str) -> _Range:
-    """A worker process: its own connection, its own read transaction, one range."""
+class _Claims:
+    """Which ranges are taken: this process claims them from the front of the log, the
+    workers from the back, each one at a time, until the two ends meet. Shared by
+    inheritance with the workers (the pool's initializer), so claiming costs no round
+    trip through the pool, whose threads in this process wait for the GIL that the
+    compiled check holds."""
+
+    def __init__(self, context, count: int):
+        self.lock = context.Lock()
+        self.front = context.RawValue("q", 0)  # the next range from the front
+        self.back = context.RawValue("q", count)  # one past the next range from the back
+
+    def from_front(self) -> int | None:
+        with self.lock:
+            if self.front.value >= self.back.value:
+                return None
+            self.front.value += 1
+            return self.front.value - 1
+
+    def from_back(self) -> int | None:
+        with self.lock:
+            if self.front.value >= self.back.value:
+                return None
+            self.back.value -= 1
+            return self.back.value
+
+
+_worker_claims: _Claims | None = None
+
+
+def _share_claims(claims: _Claims) -> None:
+    """The pool's initializer: each worker keeps the claims it inherited."""
+    global _worker_claims
+    _worker_claims = claims
+
+
+def _check_from_back(env: dict, name: str, jobs: list[tuple]) -> dict[int, _Range]:
+    """A worker process: its own connection and read transaction, ranges claimed from
+    the back until it meets this process's claims."""
+    assert _worker_claims is not None, "the pool's initializer shares the claims"
     factory = InfrastructureFactory.construct(Environment(name, {**env, "CREATE_TABLE": "n"}))
     recorder = factory.application_recorder()
+    found: dict[int, _Range] = {}
     try:
         with recorder.chain_reader() as reader:
-            return _check_range(reader, after, upto, seals, prev_seal_hash, alone=False)
+            while (index := _worker_claims.from_back()) is not None:
+                found[index] = _check_range(reader, *jobs[index], alone=False)
     finally:
         factory.close()
+    return found
 
 
 def verify(recorder, now: datetime, *, env: dict | None = None, name: str = "", workers: int = 1) -> Verification:
@@ -389,27 +430,25 @@ def verify(recorder, now: datetime, *, env: dict | None = None, name: str = "", 
 
 
 def _check_shared(recorder, env: dict, name: str, jobs: list[tuple], workers: int) -> list[_Range]:
-    """This process takes ranges from the front of the log, the workers from the back.
+    """This process claims ranges from the front of the log, the workers from the back.
 
     A spawned worker needs most of a second to start (it imports the application), so
     a fixed even split would leave this process idle, or the work waiting on a worker
-    that has not started. Instead the workers are queued every range but the first, last
-    one first, and this process goes on from the front, cancelling each queued range it
-    takes, until it meets one a worker has already taken. On a busy machine the
-    workers may do little; nothing waits for them beyond the range they are on.
+    that has not started. Instead each process claims one range at a time until the
+    claims meet (``_Claims``): on a busy machine the workers may do little, and nothing
+    waits for them beyond the range they are on.
     """
+    context = get_context(_start_method())
+    claims = _Claims(context, len(jobs))
     found: list = [None] * len(jobs)
-    with ProcessPoolExecutor(workers - 1, mp_context=get_context(_start_method())) as pool:
-        queued = {index: pool.submit(_check_in_process, env, name, *jobs[index]) for index in range(len(jobs) - 1, 0, -1)}
+    with ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_share_claims, initargs=(claims,)) as pool:
+        helping = [pool.submit(_check_from_back, env, name, jobs) for _ in range(workers - 1)]
         with recorder.chain_reader() as reader:
-            found[0] = _check_range(reader, *jobs[0], alone=False)
-            for index in range(1, len(jobs)):
-                if not queued[index].cancel():
-                    break
-                del queued[index]
+            while (index := claims.from_front()) is not None:
                 found[index] = _check_range(reader, *jobs[index], alone=False)
-        for index, future in queued.items():
-            found[index] = future.result()
+        for future in helping:
+            for index, part in future.result().items():
+                found[index] = part
     return found
 
 

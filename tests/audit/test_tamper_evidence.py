@@ -3,6 +3,7 @@ names any edit made behind the service's back: on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -263,6 +264,46 @@ def test_checking_ranges_in_two_processes_gives_the_same_answer_as_one(store, st
     ]
     assert one.as_dict() == two.as_dict()
     assert two.seals_checked == 4 and two.events_checked == top == 17
+
+
+def test_spawned_workers_claim_ranges_from_the_back_and_give_the_same_answer(store, story, clock, monkeypatch):
+    """A process running other threads (the web server's check) spawns its workers: they
+    start with nothing imported and share the range claims through the pool's initializer."""
+    from service.audit import verification
+
+    for _day in range(3):
+        days_later(clock, 1)
+        for household in (story["first"], story["second"], story["third"]):
+            categorise(store.households, household, desil=2)
+    days_later(clock, 1)
+    seal_complete_periods(store.households, clock.now())
+    Forger(store).set_state(story["second"], 2, b"{}")
+    counts: list[int] = []
+    claimed_here: list[int] = []
+    make_claims, claim_from_front = verification._Claims.__init__, verification._Claims.from_front
+
+    def counting(claims, context, count):
+        counts.append(count)
+        make_claims(claims, context, count)
+
+    def slowly_from_front(claims):  # this process dawdles, so the worker gets to start and claim
+        time.sleep(0.5)
+        index = claim_from_front(claims)
+        claimed_here.append(index)
+        return index
+
+    with monkeypatch.context() as patch:
+        patch.setattr(verification, "PARALLEL_FROM", 0)
+        patch.setattr(verification, "_start_method", lambda: "spawn")
+        patch.setattr(verification._Claims, "__init__", counting)
+        patch.setattr(verification._Claims, "from_front", slowly_from_front)
+        two = verify(store.households, clock.now(), workers=2)
+    one = verify(store.households, clock.now(), workers=1)
+    assert two.as_dict() == one.as_dict()
+    assert [(p.kind, p.household_id, p.version) for p in two.problems] == [("content_mismatch", story["second"], 2)]
+    taken_here = [index for index in claimed_here if index is not None]
+    assert taken_here == list(range(len(taken_here)))  # from the front, in order
+    assert 0 < len(taken_here) < counts[0]  # the spawned worker took the rest, from the back
 
 
 def test_a_range_boundary_never_cuts_a_seal():
