@@ -10,11 +10,14 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from importing_helpers import family, household_for, kk, write_csv
 
+import service.importing.importer
 import service.users
 from service.access import Actor
 from service.cli import main
 from service.container import Konvergen
 from service.errors import HouseholdNotFound
+from service.importing.parallel import Helpers
+from service.importing.staging import share_of
 from test_import_interventions import line
 
 READER = Actor(username="reader", role="admin")
@@ -89,18 +92,32 @@ def test_an_agencys_intervention_list_is_imported_with_layout_interventions(data
     assert statuses == [["planned"], ["delivered"]]
 
 
-def test_processes_two_shares_the_households_and_prints_the_same_summary(database, tmp_path):
-    rows = family(1) + family(2) + family(3)
-    rows[4]["NIK"] = "3.20405E+15"
+def test_processes_two_shares_the_households_and_prints_the_same_summary(database, tmp_path, monkeypatch):
+    numbers = (1, 2, 4, 5)
+    assert [share_of(kk(n), 2) for n in numbers] == [1, 1, 0, 0]  # families of both shares
+    rows = [row for n in numbers for row in family(n)]
+    rows[4]["NIK"] = "3.20405E+15"  # family 2 (share 1) is rejected
     path = write_csv(tmp_path / "p3ke.csv", rows)
+    helpers_built = []
+
+    class RecordedHelpers(Helpers):
+        def import_shares(self, *args, **kwargs):
+            counts = super().import_shares(*args, **kwargs)
+            helpers_built.append((self.shares, dict(self.results)))
+            return counts
+
+    monkeypatch.setattr(service.importing.importer, "Helpers", RecordedHelpers)
 
     result = konvergen_import(str(path), "--username", "dina", "--processes", "2")
 
     assert result.exit_code == 3, result.output
-    assert "households created              2" in result.stdout
+    assert "households created              3" in result.stdout
     assert "households rejected             1" in result.stdout
     assert result.stderr.splitlines()[0].startswith("line 5, No KK: household rejected because line 6 (NIK)")
-    assert count_households(database) == 2
+    assert count_households(database) == 3
+    [(shares, results)] = helpers_built
+    assert shares == 2
+    assert (results[1]["households_created"], results[1]["households_rejected"]) == (1, 1)  # in the helper
 
 
 def test_rejected_rows_are_listed_on_stderr_with_line_and_column_and_the_exit_status_says_so(database, tmp_path):
