@@ -12,6 +12,10 @@ from projections.runner import ProjectionRunner, build_engine, listener_factory_
 from projections.verify import verify as verify_views
 from service.cli.context import open_konvergen
 
+# --workers' ceiling. The default (one per CPU) is held under it too: click checks a
+# default against the option's range like a typed value.
+MAX_WORKERS = 64
+
 
 @click.group()
 def projections() -> None:
@@ -59,8 +63,10 @@ def status() -> None:
 
 @projections.command()
 @click.argument("name", required=False)
-@click.option("--workers", type=click.IntRange(1, 64), default=lambda: os.cpu_count() or 1,
-              show_default="one per CPU", help="Processes replaying sets of views side by side (SQLite files and PostgreSQL).")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS),
+              default=lambda: min(os.cpu_count() or 1, MAX_WORKERS),
+              show_default=f"one per CPU, at most {MAX_WORKERS}",
+              help="Processes replaying sets of views side by side (SQLite files and PostgreSQL).")
 def rebuild(name: str | None, workers: int) -> None:
     """Drop the views (all, or NAME) and replay every event into them."""
     with open_konvergen() as konvergen:

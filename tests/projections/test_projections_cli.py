@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from projection_builders import Cases
+from projections.engine import ProjectionEngine
 from projections.register import register_households
 from projections.runner import build_engine
 from service.cli import main
@@ -101,6 +102,29 @@ def test_rebuild_of_every_view_in_two_processes_reaches_the_head_and_verifies(da
     assert {(line[0], int(line[1]), line[-1]) for line in status} == {
         (name, database["head"], "ok") for name in ("household_register", "monitoring", "follow_ups", "audit_trail")
     }
+
+
+@pytest.mark.parametrize("cpus", [128, None])
+def test_rebuild_without_workers_runs_on_a_machine_with_more_cpus_than_the_option_allows(
+    database, monkeypatch, cpus
+):
+    # The default (one process per CPU) is checked against --workers' range like a
+    # value typed in, so it must stay inside 1..64 whatever os.cpu_count() says.
+    monkeypatch.setattr("os.cpu_count", lambda: cpus)
+    asked: list[int] = []
+    real_rebuild = ProjectionEngine.rebuild
+
+    def rebuild(self, names=None, **options):
+        asked.append(options["workers"])
+        return real_rebuild(self, names, **options)
+
+    monkeypatch.setattr(ProjectionEngine, "rebuild", rebuild)
+
+    rebuilt = cli("rebuild", "household_register")
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "rebuilt household_register from 9 events" in rebuilt.output
+    assert asked == [64 if cpus else 1]
 
 
 @pytest.mark.parametrize("command", ["rebuild", "verify"])
