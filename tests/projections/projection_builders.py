@@ -131,3 +131,26 @@ def rows(konvergen, table, **where) -> list[dict]:
         statement = statement.where(table.c[column] == value)
     with konvergen.storage.engine.connect() as conn:
         return [dict(row) for row in conn.execute(statement).mappings()]
+
+
+def spy_on_the_shared_rebuild(monkeypatch) -> dict[str, list]:
+    """Records the workers asked of ``rebuild_in_processes`` and the sets it hands
+    its processes, so a test can tell the shared rebuild ran and was not skipped
+    for the single-process one (which builds the same views)."""
+    from projections import parallel
+
+    seen: dict[str, list] = {"workers": [], "sets": []}
+    real_rebuild, real_split = parallel.rebuild_in_processes, parallel.split
+
+    def rebuild_in_processes(engine, names, workers, **options):
+        seen["workers"].append(workers)
+        return real_rebuild(engine, names, workers, **options)
+
+    def split_spy(projections, workers):
+        sets = real_split(projections, workers)
+        seen["sets"].append(sets)
+        return sets
+
+    monkeypatch.setattr(parallel, "rebuild_in_processes", rebuild_in_processes)
+    monkeypatch.setattr(parallel, "split", split_spy)
+    return seen

@@ -7,7 +7,7 @@ from functools import partial
 import pytest
 from sqlalchemy import select, update
 
-from projection_builders import make_history
+from projection_builders import make_history, spy_on_the_shared_rebuild
 from projections.engine import BUILDING
 from projections.parallel import split
 from projections.register import register_households
@@ -35,16 +35,18 @@ def test_the_sets_balance_the_replay_cost_and_keep_each_views_order():
     assert len(split(projections, 8)) == len(projections)
 
 
-def test_two_processes_rebuild_every_view_to_what_one_process_builds(konvergen_db, cases_db):
+def test_two_processes_rebuild_every_view_to_what_one_process_builds(konvergen_db, cases_db, monkeypatch):
     make_history(cases_db, households=5)
     engine = build_engine(konvergen_db)
     engine.prepare()
     with konvergen_db.storage.engine.begin() as conn:
         conn.execute(update(register_households).values(head_name="Diubah Tangan"))
     seen: list[int] = []
+    shared = spy_on_the_shared_rebuild(monkeypatch)
 
     result = engine.rebuild(workers=2, on_progress=seen.append)
 
+    assert shared == {"workers": [2], "sets": [[["household_register", "monitoring"], ["follow_ups", "audit_trail"]]]}
     head = engine.log.head()
     assert result.events > 0
     assert set(engine.positions().values()) == {head}

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from projection_builders import Cases
+from projection_builders import Cases, spy_on_the_shared_rebuild
 from projections.engine import ProjectionEngine
 from projections.register import register_households
 from projections.runner import build_engine
@@ -90,12 +90,14 @@ def test_rebuild_replays_one_projection_with_a_progress_bar(database, clock):
     konvergen.close()
 
 
-def test_rebuild_of_every_view_in_two_processes_reaches_the_head_and_verifies(database):
+def test_rebuild_of_every_view_in_two_processes_reaches_the_head_and_verifies(database, monkeypatch):
     assert cli("run", "--once").exit_code == 0
+    shared = spy_on_the_shared_rebuild(monkeypatch)
 
     rebuilt = cli("rebuild", "--workers", "2")
 
     assert rebuilt.exit_code == 0, rebuilt.output
+    assert shared == {"workers": [2], "sets": [[["household_register", "monitoring"], ["follow_ups", "audit_trail"]]]}
     assert "rebuilt household_register, monitoring, follow_ups, audit_trail from 9 events" in rebuilt.output
     assert cli("verify").exit_code == 0
     status = [line.split() for line in cli("status").output.splitlines()[1:]]
