@@ -129,7 +129,10 @@ def falls_back(
     categorisation as miskin ekstrem (taking effect after the graduation, and current:
     no categorisation already recorded takes effect later) says it is back there, so it
     counts as active and extremely poor again, and may graduate again. One rule, used
-    by the aggregate and by every view and report that derives the status from events.
+    by the aggregate, by the register and monitoring views (through
+    ``projections.sql.falls_back_in_view``) and by the audit reports. The follow-ups
+    view does not apply it: it keeps a household's status only to tell closed from
+    not closed, so a household that fell back may still read "graduated" there.
     """
     return (
         status == GRADUATED

@@ -4,6 +4,12 @@
 are decided when the list is asked for, from the due date and today's date in WIB;
 the rows carry no flag that could go stale overnight. Follow-ups of a closed
 household stay in the table (reopening brings them back) but are not listed.
+
+The household's status is kept only to tell closed from not closed (the list and the
+scheduler's reminders leave closed households out). It does not follow the
+fall-back rule (``domain.household.falls_back``): a graduated household that is
+categorised as extremely poor again stays "graduated" here, where the register and
+monitoring views make it active, and nothing reads the difference.
 """
 
 from __future__ import annotations
