@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -139,6 +140,25 @@ def konvergen_failing_at_second_save(url: str, clock):
 def konvergen_dying_at_second_save(url: str, clock):
     """A helper's service whose process ends at its second save, without a word."""
     return _konvergen_whose_second_save(url, clock, lambda: os._exit(7))
+
+
+SLOW_SAVE_SECONDS = 0.01
+
+
+def konvergen_saving_slowly(url: str, clock):
+    """A helper's service that sleeps before each batch it saves, as a busy database
+    would make it wait: it is still importing its share when it is told to stop."""
+    from service.importing.parallel import open_konvergen
+
+    konvergen = open_konvergen(url, clock)
+    save = konvergen.households.save_aggregates
+
+    def save_slowly(aggregates):
+        time.sleep(SLOW_SAVE_SECONDS)
+        return save(aggregates)
+
+    konvergen.households.save_aggregates = save_slowly
+    return konvergen
 
 
 def konvergen_refused(url: str, clock):

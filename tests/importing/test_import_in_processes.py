@@ -18,6 +18,7 @@ from importing_helpers import (
     konvergen_dying_at_second_save,
     konvergen_failing_at_second_save,
     konvergen_refused,
+    konvergen_saving_slowly,
     person,
     write_csv,
 )
@@ -27,6 +28,7 @@ from service.errors import HouseholdNotFound
 from service.importing import Importer, ImportOptions
 from service.importing.parallel import ImportHelperError
 from service.importing.records import ImportLog
+from service.importing.shares import PROGRESS_EVERY
 from service.importing.staging import share_of
 
 FAMILIES = range(1, 13)
@@ -174,7 +176,10 @@ def test_a_failure_in_a_helper_process_records_the_import_as_failed_and_keeps_wh
 def test_a_failure_in_this_process_stops_the_helpers_and_records_the_import_as_failed(clock, tmp_path, monkeypatch):
     konvergen = Konvergen(f"sqlite:///{tmp_path / 'konvergen.db'}", clock=clock)
     try:
-        path = write_csv(tmp_path / "p3ke.csv", [row for n in FAMILIES for row in family(n)])
+        many = range(1, 501)  # each share well over PROGRESS_EVERY households: the helper is stopped part-way
+        helpers_share = [n for n in many if share_of(kk(n), 2) == 1]
+        assert len(helpers_share) > 2 * PROGRESS_EVERY
+        path = write_csv(tmp_path / "p3ke.csv", [row for n in many for row in family(n)])
         save = konvergen.households.save_aggregates
 
         def fail_at_once(aggregates):
@@ -182,16 +187,21 @@ def test_a_failure_in_this_process_stops_the_helpers_and_records_the_import_as_f
 
         monkeypatch.setattr(konvergen.households, "save_aggregates", fail_at_once)
         with pytest.raises(ConnectionError):
-            Importer(konvergen, processes=2, batch_size=1).run(ADMIN, path)
+            Importer(konvergen, processes=2, batch_size=3, open_service=konvergen_saving_slowly).run(ADMIN, path)
         monkeypatch.setattr(konvergen.households, "save_aggregates", save)
 
         assert multiprocessing.active_children() == []
         [record] = ImportLog(konvergen.sessions).recent()
         assert (record["status"], record["message"]) == ("failed", "ConnectionError: database went away")
-        assert not any(_on_file(konvergen, n) for n in families_in_each_share()[0])
+        assert not any(_on_file(konvergen, n) for n in many if n not in helpers_share)
+        # The helper stopped when it looked for "stop" (after every PROGRESS_EVERY
+        # households), keeping the batches of 3 it had committed, not the one in hand.
+        kept = sum(_on_file(konvergen, n) for n in helpers_share)
+        at_a_look = [done - done % 3 for done in range(PROGRESS_EVERY, len(helpers_share), PROGRESS_EVERY)]
+        assert kept in at_a_look, (kept, at_a_look)
         again = Importer(konvergen, processes=2).run(ADMIN, path)
-        assert again.counts["households_unchanged"] + again.counts["households_created"] == len(FAMILIES)
-        assert all(_on_file(konvergen, n) for n in FAMILIES)
+        assert (again.counts["households_unchanged"], again.counts["households_created"]) == (kept, len(many) - kept)
+        assert all(_on_file(konvergen, n) for n in many)
     finally:
         konvergen.close()
 
