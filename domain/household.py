@@ -919,7 +919,7 @@ class Household(Aggregate):
         self.check_open()
         if self.status == GRADUATED:
             raise InvalidState("the household has already graduated")
-        if not any(c["category"] == "miskin_ekstrem" for c in self.categorisations):
+        if not any(c["category"] == EXTREME for c in self.categorisations):
             raise InvalidState(
                 "only a household once categorised miskin ekstrem can graduate from it"
             )

@@ -38,7 +38,7 @@ from sqlalchemy import (
     select,
 )
 
-from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, GRADUATED, PLANNED, Household
+from domain.household import ACTIVE, CANCELLED, CLOSED, DELIVERED, EXTREME, GRADUATED, PLANNED, Household
 from domain.reference import RegionCatalogue
 from projections.engine import Projection
 from projections.sql import (
@@ -55,7 +55,6 @@ from projections.sql import (
 )
 from service.access import ReadScope
 
-EXTREME = "miskin_ekstrem"
 UNCATEGORISED = "uncategorised"
 REACH_BUCKETS = ("0", "1", "2", "3+")
 UNREACHED_LIST_LIMIT = 100

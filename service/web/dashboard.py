@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from flask import Blueprint, render_template, request, url_for
 
-from domain.household import CATEGORIES
+from domain.household import CATEGORIES, EXTREME
 from service.web import read_models
 from service.web.charts import (
     ALERT_COLOUR,
@@ -30,8 +30,6 @@ from service.web.labels import CATEGORY, label
 from service.web.support import current_actor, konvergen
 
 bp = Blueprint("dashboard", __name__)
-
-EXTREME = "miskin_ekstrem"
 
 
 def _category_legend() -> dict:
