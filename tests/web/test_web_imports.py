@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -17,8 +18,13 @@ from openpyxl import load_workbook
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+import service.importing.importer
+from projections.runner import start_projections
 from service.app import create_app
-from web_helpers import TEST_CONFIG, form_values, text
+from service.container import Konvergen
+from service.importing.parallel import Helpers
+from service.importing.staging import share_of
+from web_helpers import TEST_CONFIG, add_people, browser_factory, form_values, text
 
 HEADER = "No KK,NIK,Nama,Hubungan,Jenis Kelamin,Tanggal Lahir,Alamat,RT,RW,Kode Desa,Desil,Kategori\n"
 GOOD = (
@@ -70,6 +76,48 @@ def test_an_admin_uploads_sees_a_preview_confirms_and_the_households_are_registe
     found = konvergen.households.find_by_kk(people["admin"], "3204051200000001")
     assert [m["name"] for m in found["members"]] == ["Dadang Sukmana", "Euis Ma'ruf"]
     assert "p3ke.csv" in text(admin.get("/imports/"))
+
+
+def test_an_upload_on_a_sqlite_file_is_previewed_and_imported_by_helper_processes_too(
+        clock, tmp_path, uploads, monkeypatch):
+    """What the importer does for a large file (>= PARALLEL_MIN_BYTES) from this
+    threaded server: helper processes, spawned, each with its own service."""
+    built = []
+
+    class RecordedHelpers(Helpers):
+        def import_shares(self, *args, **kwargs):
+            counts = super().import_shares(*args, **kwargs)
+            built.append(dict(self.results))
+            return counts
+
+    monkeypatch.setattr(service.importing.importer, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(service.importing.importer, "processes_available", lambda: 2)
+    monkeypatch.setattr(service.importing.importer, "Helpers", RecordedHelpers)
+    content = GOOD + ("3204051200000004,3204051705800041,Iwan Setiawan,Kepala Keluarga,L,1980-05-17,"
+                      "Jl. Cibiru 4,4,8,32.04.05.2001,2,Miskin\n")
+    assert [share_of(f"320405120000000{n}", 2) for n in (1, 2, 4)] == [1, 1, 0]  # both shares
+    konvergen = Konvergen(f"sqlite:///{tmp_path / 'konvergen.db'}", clock=clock)
+    try:
+        people = add_people(konvergen)
+        start_projections(konvergen, mode="inline").catch_up()
+        app = create_app(konvergen, {**TEST_CONFIG, "KONVERGEN_IMPORT_FOLDER": str(uploads)})
+        admin = browser_factory(app)("admin")
+
+        page = text(upload(admin, content))
+        assert re.search(r'id="count-rows">4<', page) and re.search(r'id="count-households_created">3<', page)
+        done = admin.post("/imports/confirm", confirm_fields(page))
+        assert done.status_code == 302
+        result = text(admin.get(done.headers["Location"]))
+
+        assert 'data-status="completed"' in result
+        assert re.search(r'id="count-households_created">3<', result)
+        assert re.search(r'id="count-rows_rejected">0<', result)
+        assert [helper[1]["households_created"] for helper in built] == [2, 2]  # preview, then confirm
+        for kk in ("3204051200000001", "3204051200000002", "3204051200000004"):
+            assert konvergen.households.find_by_kk(people["admin"], kk)["kk_number"] == kk
+        assert multiprocessing.active_children() == []
+    finally:
+        konvergen.close()
 
 
 def test_the_preview_writes_nothing(web, konvergen, people):
