@@ -107,6 +107,7 @@ class Helpers:
                       progress: Callable[[int], None]) -> Counter:
         """Share 0 here, the others in the helpers; every process's counts, and its
         rejections merged into ``staging``."""
+        staging.flush()  # the helpers read the rows from the file
         for share, connection in enumerate(self.connections, start=1):
             try:
                 connection.send(("job", replace(job, share=share), str(self.directory), str(staging.path)))

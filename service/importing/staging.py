@@ -72,9 +72,11 @@ class Staging:
         """Keeps the row's cells as they came; they are parsed when their KK's turn comes."""
         self._rows.append((share_of(kk, self.shares), kk, line, pickle.dumps(cells, pickle.HIGHEST_PROTOCOL)))
         if len(self._rows) >= BATCH:
-            self._flush_rows()
+            self.flush()
 
-    def _flush_rows(self) -> None:
+    def flush(self) -> None:
+        """Writes the rows still held here: processes reading this file (``rows_from``)
+        see only what is written."""
         if self._rows:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", self._rows)
@@ -82,14 +84,14 @@ class Staging:
             self._rows.clear()
 
     def household_count(self) -> int:
-        """Every share's; the rows are all written (other processes may read them)."""
-        self._flush_rows()
+        """Every share's."""
+        self.flush()
         return self.db.execute("SELECT COUNT(DISTINCT kk) FROM rows").fetchone()[0]
 
     def groups(self, share: int = 0) -> Iterator[tuple[str, list[tuple[int, list]]]]:
         """(KK, its rows as (line, cells) in file order), KK after KK, streaming."""
         if self.rows_table == "rows":
-            self._flush_rows()
+            self.flush()
         cursor = self.db.execute(
             f"SELECT kk, line, data FROM {self.rows_table} WHERE share = ? ORDER BY kk, line", (share,)
         )
