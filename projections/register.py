@@ -42,6 +42,7 @@ from projections.sql import (
     NAME_KEY,
     RowSet,
     as_utc,
+    correct_identification,
     decode_cursor,
     encode_cursor,
     falls_back_in_view,
@@ -203,12 +204,8 @@ class HouseholdRegister(Projection):
 
     def _identification_corrected(self, household_id, row: dict, event: Household.IdentificationCorrected) -> None:
         changes = event.changes
-        if "address" in changes:
-            village = changes["address"]["village_code"]
-            row["village_code"] = village
-            row["kecamatan_code"] = self.regions.kecamatan_of(village)
+        correct_identification(row, changes, self.regions)
         if "head_name" in changes:
-            row["head_name"] = changes["head_name"]
             row["name_key"] = name_key(changes["head_name"])
         if "location" in changes:  # None clears the coordinates
             location = changes["location"] or {}
