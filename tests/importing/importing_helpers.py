@@ -26,6 +26,10 @@ HEADERS = ["No KK", "NIK", "Nama", "Hubungan", "Jenis Kelamin", "Tanggal Lahir",
            "Kode Desa", "Desil", "Kategori"]
 
 
+INTERVENTION_HEADERS = ["No KK", "Program", "Instansi", "Status", "Tanggal Rencana", "Tanggal Realisasi",
+                        "Nilai (Rp)", "Keterangan"]
+
+
 def nik(born: date, sex: str, serial: int = 1, kecamatan: str = "05") -> str:
     """A NIK that the domain accepts: date part with day + 40 for women."""
     day = born.day + (40 if sex == "P" else 0)
@@ -68,6 +72,12 @@ def family(number: int, *, children: int = 1, **cells) -> list[dict]:
         rows.append(person(kk_number, "Anak", name=f"Rizky {number}.{child}", born=date(2010 + child, 7, 1),
                            serial=number * 10 + 3 + child, **cells))
     return rows
+
+
+def line(kk_number: str, programme: str = "PKH", agency: str = "Dinas Sosial", status: str = "Direncanakan",
+         planned: str = "2026-07-01", delivered: str = "", value: str = "Rp 750.000", notes: str = "") -> dict:
+    """One row of an agency's intervention list."""
+    return dict(zip(INTERVENTION_HEADERS, [kk_number, programme, agency, status, planned, delivered, value, notes]))
 
 
 def write_csv(path: Path, rows: list[dict], *, headers: list[str] | None = None, delimiter: str = ",",

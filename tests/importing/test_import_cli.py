@@ -8,7 +8,7 @@ import json
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from importing_helpers import family, household_for, kk, write_csv
+from importing_helpers import family, household_for, kk, line, write_csv
 
 import service.importing.importer
 import service.users
@@ -18,7 +18,6 @@ from service.container import Konvergen
 from service.errors import HouseholdNotFound
 from service.importing.parallel import Helpers
 from service.importing.staging import share_of
-from test_import_interventions import line
 
 READER = Actor(username="reader", role="admin")
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from importing_helpers import ADMIN, family, household_for, kk, rejected, run_import, write_csv, write_xlsx
+from importing_helpers import (
+    ADMIN,
+    INTERVENTION_HEADERS,
+    family,
+    household_for,
+    kk,
+    line,
+    rejected,
+    run_import,
+    write_csv,
+    write_xlsx,
+)
 
 from service.access import Actor
-
-HEADERS = ["No KK", "Program", "Instansi", "Status", "Tanggal Rencana", "Tanggal Realisasi", "Nilai (Rp)",
-           "Keterangan"]
-
-
-def line(kk_number: str, programme: str = "PKH", agency: str = "Dinas Sosial", status: str = "Direncanakan",
-         planned: str = "2026-07-01", delivered: str = "", value: str = "Rp 750.000", notes: str = "") -> dict:
-    return dict(zip(HEADERS, [kk_number, programme, agency, status, planned, delivered, value, notes]))
 
 
 @pytest.fixture
@@ -136,7 +139,7 @@ def test_a_case_worker_does_not_learn_of_households_outside_their_villages(regis
 
 
 def test_a_row_refused_half_way_leaves_no_trace_and_the_households_other_rows_still_import(registered, tmp_path):
-    headers = HEADERS + ["Alasan Pembatalan"]
+    headers = INTERVENTION_HEADERS + ["Alasan Pembatalan"]
     good = line(kk(1))
     # Planned, then refused at cancellation: the reason is longer than the domain allows.
     half_way = dict(line(kk(1), "BPNT", status="Dibatalkan"), **{"Alasan Pembatalan": "x" * 2001})
