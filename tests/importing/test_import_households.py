@@ -463,8 +463,11 @@ def test_saving_many_households_at_once_records_and_snapshots_them_as_save_does(
         )
         aggregates += [household, KKIndex.reserve(kk_number=kk(number), household_id=household.id, actor="admin")]
 
-    households.save_aggregates(aggregates)
+    pending = [event for aggregate in aggregates for event in aggregate.pending_events]
+    recordings = households.save_aggregates(aggregates)
 
+    assert [r.domain_event for r in recordings] == pending  # as save returns them
+    assert [r.notification.originator_id for r in recordings] == [e.originator_id for e in pending]
     for number, household in ((1, aggregates[0]), (2, aggregates[2])):
         assert household_for(konvergen, number)["id"] == str(household.id)
         assert [s.originator_version for s in households.snapshots.get(household.id)] == [1]
