@@ -52,6 +52,7 @@ cdef extern from "sqlite3.h":
         pass
     ctypedef struct sqlite3_stmt:
         pass
+    const char *sqlite3_libversion()
     int sqlite3_open_v2(const char *filename, sqlite3 **db, int flags, const char *vfs)
     int sqlite3_close_v2(sqlite3 *db)
     const char *sqlite3_errmsg(sqlite3 *db)
@@ -316,6 +317,11 @@ cdef class Rule:
                                topic_text, topic_size, PyBytes_AS_STRING(state), PyBytes_GET_SIZE(state), links):
                 return index
         return size
+
+
+def sqlite_libversion_address():
+    """Where this module's SQLite is, to tell it from another copy in the process."""
+    return <size_t>&sqlite3_libversion
 
 
 cdef class SQLiteRows:

@@ -223,7 +223,8 @@ class ChainReader:
 
     def verification_query(self, after: int = 0, upto: int | None = None) -> tuple[str, tuple]:
         """What the fast path needs, in notification order, and nothing more: (nid, link
-        hash, previous link, event oid as stored, event version, event topic, event bytes)."""
+        hash, previous link, event oid as stored, event version, event topic, event bytes).
+        The text still has its names to fill in (``sql``), as every query here does."""
         text = (
             "SELECT c.notification_id, c.hash, c.prev_hash, {RAW_E}, e.originator_version, e.topic, e.state "
             "FROM {C} c LEFT JOIN {E} e ON e.{NID} = c.notification_id WHERE c.notification_id > ?"
@@ -232,7 +233,7 @@ class ChainReader:
         if upto is not None:
             text += " AND c.notification_id <= ?"
             params += (upto,)
-        return self.sql(text + " ORDER BY c.notification_id"), params
+        return text + " ORDER BY c.notification_id", params
 
     def verification_batches(self, after: int = 0, upto: int | None = None) -> Iterator[list[tuple]]:
         return self.batches(*self.verification_query(after, upto), stream=True)

@@ -12,9 +12,13 @@ looked at closely, to say what differs. The rows that pass are passed by compile
 
 from __future__ import annotations
 
+import _sqlite3
+import ctypes
+import sys
 import threading
 from bisect import bisect_right
 from collections.abc import Iterator
+from functools import cache
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -210,9 +214,10 @@ def _rows_left(reader: ChainReader, after: int, upto: int, households: dict, sta
             yield from batch
         return
     rule = compiled.Rule(households, reader.canonical_id, starts, ZERO_HASH)
-    path = reader.database_file()
+    path = reader.database_file() if _same_sqlite(compiled) else None
     if path is not None:
-        with compiled.SQLiteRows(path, *reader.verification_query(after, upto), SQLITE_MMAP_BYTES) as rows:
+        text, params = reader.verification_query(after, upto)
+        with compiled.SQLiteRows(path, reader.sql(text), params, SQLITE_MMAP_BYTES) as rows:
             while (row := rows.next_left(rule, cursor.links, cursor.boundary)) is not None:
                 yield row
         return
@@ -221,6 +226,21 @@ def _rows_left(reader: ChainReader, after: int, upto: int, households: dict, sta
         while (index := rule.pass_rows(batch, index, cursor.links, cursor.boundary)) < size:
             yield batch[index]
             index += 1
+
+
+@cache
+def _same_sqlite(compiled) -> bool:
+    """Does the compiled reader use the very SQLite library Python's ``sqlite3`` uses?
+
+    Two copies of SQLite in one process must not open the same file: closing a file in
+    one drops the POSIX locks the other holds (sqlite.org/howtocorrupt.html, 2.2.1).
+    Where Python carries its own copy, the compiled path checks fetched batches instead.
+    """
+    try:
+        python_sqlite = ctypes.CDLL(_sqlite3.__file__).sqlite3_libversion
+    except (AttributeError, OSError):
+        return False
+    return ctypes.cast(python_sqlite, ctypes.c_void_p).value == compiled.sqlite_libversion_address()
 
 
 def _check_row(reader: ChainReader, found: _Range, households: dict, links: list, row: tuple, alone: bool) -> None:
@@ -375,6 +395,11 @@ class _Claims:
             self.back.value -= 1
             return self.back.value
 
+    def stop(self) -> None:
+        """Leaves nothing more to claim: the workers finish the range they are on."""
+        with self.lock:
+            self.front.value = self.back.value
+
 
 _worker_claims: _Claims | None = None
 
@@ -443,9 +468,13 @@ def _check_shared(recorder, env: dict, name: str, jobs: list[tuple], workers: in
     found: list = [None] * len(jobs)
     with ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_share_claims, initargs=(claims,)) as pool:
         helping = [pool.submit(_check_from_back, env, name, jobs) for _ in range(workers - 1)]
-        with recorder.chain_reader() as reader:
-            while (index := claims.from_front()) is not None:
-                found[index] = _check_range(reader, *jobs[index], alone=False)
+        try:
+            with recorder.chain_reader() as reader:
+                while (index := claims.from_front()) is not None:
+                    found[index] = _check_range(reader, *jobs[index], alone=False)
+        except BaseException:  # the error is shown once the workers end their current range
+            claims.stop()
+            raise
         for future in helping:
             for index, part in future.result().items():
                 found[index] = part
@@ -453,11 +482,13 @@ def _check_shared(recorder, env: dict, name: str, jobs: list[tuple], workers: in
 
 
 def _start_method() -> str:
-    """``fork`` when this process runs no other thread (the CLI, a benchmark): the worker
-    starts at once with everything imported, where a spawned one needs most of a second.
-    Otherwise ``spawn``: a fork copies other threads' locks (a web server's, a connection
-    pool's) in whatever state they happen to be."""
-    return "fork" if threading.active_count() == 1 and "fork" in get_all_start_methods() else "spawn"
+    """``fork`` on Linux when this process runs no other thread (the CLI, a benchmark):
+    the worker starts at once with everything imported, where a spawned one needs most
+    of a second. Otherwise ``spawn``: a fork copies other threads' locks (a web server's,
+    a connection pool's) in whatever state they happen to be, and on macOS system
+    libraries may have started threads of their own."""
+    forkable = sys.platform.startswith("linux") and "fork" in get_all_start_methods()
+    return "fork" if forkable and threading.active_count() == 1 else "spawn"
 
 
 def _stitch(reader: ChainReader, ranges: list[_Range], top: int, now: datetime) -> Verification:

@@ -150,9 +150,39 @@ def test_verify_with_two_workers_reports_what_one_worker_reports(database, monke
     alone = run("verify")
     assert alone.exit_code == 0, alone.output
     monkeypatch.setattr(verification, "PARALLEL_FROM", 1)  # share the ranges however small the log
+    shared: list[int] = []
+    make_claims = verification._Claims.__init__
+    monkeypatch.setattr(verification._Claims, "__init__",
+                        lambda claims, context, count: shared.append(count) or make_claims(claims, context, count))
     side_by_side = run("verify", "--workers", "2")
     assert side_by_side.exit_code == 0, side_by_side.output
     assert side_by_side.output == alone.output
+    assert len(shared) == 1 and shared[0] > 1  # the log really was shared out in ranges
+
+
+def test_verify_as_a_case_worker_is_refused_by_role(database):
+    result = CliRunner().invoke(main, ["audit", "verify", "--username", "asep"])
+    assert result.exit_code == 1
+    assert "asep (case_worker) may not verify the records" in result.stderr
+
+
+def test_export_into_a_folder_that_holds_files_is_refused_and_leaves_them(database, tmp_path):
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["audit", "export", "--out", str(out), "--username", "inspektorat"])
+    assert result.exit_code == 1
+    assert f"--out {out}: {out} is not empty; export into a new directory" in result.stderr
+    assert [path.name for path in out.iterdir()] == ["notes.txt"]
+
+
+def test_export_of_a_broken_store_still_writes_it_and_warns_with_the_first_broken_link(database, tmp_path):
+    forge_the_first_households_second_event(database)
+    out = tmp_path / "export"
+    result = run("export", "--out", str(out), "--username", "inspektorat")
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").exists()
+    assert f"WARNING: verification found 1 problem(s): household {database['first']} version 2" in result.stderr
 
 
 def test_verify_as_an_unknown_user_is_refused_in_one_line(database):

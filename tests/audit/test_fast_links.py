@@ -24,8 +24,8 @@ NO_SEAL = float("inf")
 def test_the_compiled_fast_path_is_built_by_the_install():
     assert compiled is not None, (
         "service/audit/_fast_links.pyx was not compiled: `pip install -e .` needs gcc and the "
-        "Python, OpenSSL and SQLite headers (Debian: build-essential python3-dev libssl-dev "
-        "libsqlite3-dev); verification still gives the same answers without it, only slower"
+        "Python, OpenSSL 3.0+ and SQLite headers (Debian 12: build-essential python3-dev "
+        "libssl-dev libsqlite3-dev); verification still gives the same answers without it, only slower"
     )
 
 
@@ -98,6 +98,9 @@ class Rows:
         return seals
 
     # the ChainReader methods a range check uses
+    def sql(self, text: str) -> str:
+        return text
+
     def verification_query(self, after: int, upto: int) -> tuple[str, tuple]:
         return (
             "SELECT c.notification_id, c.hash, c.prev_hash, e.originator_id, e.originator_version, e.topic, e.state "
@@ -350,3 +353,19 @@ def test_a_row_the_verification_s_own_snapshot_does_not_hold_is_reported_as_a_ch
     del rows.chain[2]
     with pytest.raises(verification.ChainChangedDuringVerification, match="notification 2 was chained after"):
         check(rows, module, seals=[], alone=True, monkeypatch=monkeypatch)
+
+
+@needs_compiled
+def test_the_compiled_reader_opens_the_file_only_with_the_sqlite_python_itself_uses(monkeypatch, tmp_path):
+    """Two copies of SQLite in one process must not open one file; on this machine both
+    are the system's library, and with another copy the batches Python fetched are used."""
+    assert verification._same_sqlite(compiled)
+    rows = Rows(2, [0, 1, 0, 1])
+    rows.rows[2] = TAMPERINGS["bytes"](rows.rows[2])
+    rows.to_file(str(tmp_path / "chain.db"))
+    reading_the_file = check(rows, compiled, seals=[], alone=True, monkeypatch=monkeypatch)
+    opened: list = []
+    monkeypatch.setattr(verification, "_same_sqlite", lambda module: False)
+    monkeypatch.setattr(compiled, "SQLiteRows", lambda *args: opened.append(args))
+    assert check(rows, compiled, seals=[], alone=True, monkeypatch=monkeypatch) == reading_the_file
+    assert opened == []

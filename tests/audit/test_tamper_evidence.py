@@ -3,6 +3,7 @@ names any edit made behind the service's back: on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 
@@ -13,9 +14,10 @@ from service.audit.chain_rule import ZERO_HASH, content_hash, link_hash
 from service.audit.integrity import SealRefused, backfill, seal_complete_periods, verify
 
 
-@pytest.fixture(autouse=True, params=["compiled fast path", "pure Python"])
+@pytest.fixture(params=["compiled fast path", "pure Python"])
 def verification_path(request, monkeypatch):
-    """Each test runs with the compiled fast path and without it: the answers are the same.
+    """A test that verifies runs with the compiled fast path and without it: the answers
+    are the same.
     (Worker processes of ``workers=2`` follow the switch only when they are forked.)"""
     from service.audit import verification
 
@@ -68,6 +70,7 @@ def test_the_content_hash_is_the_sha256_of_the_stored_bytes_which_are_left_uncha
     assert b"miskin_ekstrem" in stored  # the library's own JSON, not rewritten
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_an_untouched_store_verifies_every_event_household_and_seal(store, story, clock):
     days_later(clock, 1)
     seals = seal_complete_periods(store.households, clock.now())
@@ -93,6 +96,7 @@ def test_sealing_waits_for_a_day_to_end_and_links_each_seal_to_the_one_before(st
     assert first.count + second.count == store.households.recorder.max_notification_id()
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_altered_event_bytes_are_found_and_named_by_household_and_version(store, story, clock):
     forger = Forger(store)
     original = forger.state(story["first"], 2)
@@ -105,6 +109,7 @@ def test_altered_event_bytes_are_found_and_named_by_household_and_version(store,
     assert result.problem_count == 1
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_a_deleted_event_is_found_as_missing(store, story, clock):
     Forger(store).delete(story["second"], 2)
     result = verify(store.households, clock.now())
@@ -114,6 +119,7 @@ def test_a_deleted_event_is_found_as_missing(store, story, clock):
     assert "missing from the event store" in result.first_problem.message
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_two_events_with_swapped_contents_are_found_as_reordered(store, story, clock):
     Forger(store).swap_states(story["first"], 2, 3)
     result = verify(store.households, clock.now())
@@ -123,6 +129,7 @@ def test_two_events_with_swapped_contents_are_found_as_reordered(store, story, c
     assert result.problem_count == 2
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_two_events_with_swapped_versions_are_found_as_reordered(store, story, clock):
     Forger(store).swap_versions(story["first"], 2, 3)
     result = verify(store.households, clock.now())
@@ -131,6 +138,7 @@ def test_two_events_with_swapped_versions_are_found_as_reordered(store, story, c
     assert "now holds household" in problem.message and "version 3" in problem.message
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_a_forger_who_also_rewrites_the_chain_row_is_caught_by_the_seal(store, story, clock):
     days_later(clock, 2)
     seal_complete_periods(store.households, clock.now())
@@ -148,6 +156,7 @@ def test_a_forger_who_also_rewrites_the_chain_row_is_caught_by_the_seal(store, s
     assert "seal 1 (2026-11-28" in result.first_problem.message
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_a_chain_row_whose_stored_previous_link_was_edited_is_a_broken_link(store, story, clock):
     Forger(store).rewrite_chain_row(story["first"], 3, prev_hash="f" * 64)
 
@@ -159,6 +168,7 @@ def test_a_chain_row_whose_stored_previous_link_was_edited_is_a_broken_link(stor
     assert f"household {story['first']} version 3" in result.first_problem.message
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_a_first_version_whose_stored_previous_link_is_not_zeros_is_a_broken_link(store, story, clock):
     Forger(store).rewrite_chain_row(story["third"], 1, prev_hash="f" * 64)
 
@@ -215,6 +225,7 @@ def test_sealing_refuses_while_older_events_have_no_chain_link(store, story, clo
         seal_complete_periods(store.households, clock.now())
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_a_store_written_before_tamper_evidence_is_reported_until_backfilled_once(store, clock):
     with written_without_links(store):
         first = register(store.households, 1)
@@ -227,6 +238,7 @@ def test_a_store_written_before_tamper_evidence_is_reported_until_backfilled_onc
     assert result.ok and result.events_checked == 3 and result.backfilled_links == 3
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_a_new_event_on_a_household_from_before_the_chain_chains_its_earlier_events_first(store, clock):
     with written_without_links(store):
         first = register(store.households, 1)
@@ -240,6 +252,7 @@ def test_a_new_event_on_a_household_from_before_the_chain_chains_its_earlier_eve
     assert verify(store.households, clock.now()).ok
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_checking_ranges_in_two_processes_gives_the_same_answer_as_one(store, story, clock, monkeypatch):
     """Large stores are checked in parallel ranges cut at seal ends, then stitched."""
     from service.audit.verification import _boundaries
@@ -266,6 +279,7 @@ def test_checking_ranges_in_two_processes_gives_the_same_answer_as_one(store, st
     assert two.seals_checked == 4 and two.events_checked == top == 17
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_spawned_workers_claim_ranges_from_the_back_and_give_the_same_answer(store, story, clock, monkeypatch):
     """A process running other threads (the web server's check) spawns its workers: they
     start with nothing imported and share the range claims through the pool's initializer."""
@@ -286,8 +300,13 @@ def test_spawned_workers_claim_ranges_from_the_back_and_give_the_same_answer(sto
         counts.append(count)
         make_claims(claims, context, count)
 
-    def slowly_from_front(claims):  # this process dawdles, so the worker gets to start and claim
-        time.sleep(0.5)
+    def slowly_from_front(claims):
+        """After its first range this process waits for the worker to claim one (or for
+        30 s), so both ends are taken whatever the machine's speed."""
+        if claimed_here:
+            deadline = time.monotonic() + 30
+            while claims.back.value == counts[0] and time.monotonic() < deadline:
+                time.sleep(0.05)
         index = claim_from_front(claims)
         claimed_here.append(index)
         return index
@@ -317,6 +336,39 @@ def test_a_range_boundary_never_cuts_a_seal():
     assert _boundaries([], 7, 3) == [2, 4, 7]
 
 
+def test_an_error_in_this_process_leaves_the_workers_nothing_more_to_claim(store, story, clock, monkeypatch):
+    """Without it the workers would check the rest of the log before the error is shown."""
+    from service.audit import verification
+
+    for _day in range(3):
+        days_later(clock, 1)
+        for household in (story["first"], story["second"], story["third"]):
+            categorise(store.households, household, desil=2)
+    days_later(clock, 1)
+    seal_complete_periods(store.households, clock.now())
+    made: list = []
+    make_claims, check_range, here = verification._Claims.__init__, verification._check_range, os.getpid()
+
+    def remembered(claims, context, count):
+        made.append(claims)
+        make_claims(claims, context, count)
+
+    def failing_here(reader, *job, **options):
+        if os.getpid() == here:
+            raise OSError("disk I/O error")
+        return check_range(reader, *job, **options)
+
+    monkeypatch.setattr(verification, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(verification, "_start_method", lambda: "fork")
+    monkeypatch.setattr(verification._Claims, "__init__", remembered)
+    monkeypatch.setattr(verification, "_check_range", failing_here)
+    with pytest.raises(OSError, match="disk I/O error"):
+        verify(store.households, clock.now(), workers=2)
+    claims = made[0]
+    assert claims.front.value == claims.back.value > 1  # the worker did not go on down to range 1
+
+
+@pytest.mark.usefixtures("verification_path")
 def test_a_verification_that_seals_reports_the_same_seals_as_the_next_verification(store, story, clock):
     from service.access import SYSTEM_ACTOR
     from service.audit import audit_for
@@ -329,6 +381,7 @@ def test_a_verification_that_seals_reports_the_same_seals_as_the_next_verificati
         assert getattr(sealing, field) == getattr(after, field), field
 
 
+@pytest.mark.usefixtures("verification_path")
 def test_concurrent_writers_leave_every_chain_intact(store, clock):
     """Writers racing on one household and on others: the store's own serialisation
     (the version key, SQLite's one writer, PostgreSQL's table lock) keeps links in order."""
