@@ -24,7 +24,7 @@ from service.app import current_konvergen
 from service.audit import Audit, audit_for
 from service.audit.access_log import ACTIONS, MAX_PAGE
 from service.audit.reports import BASES, RECORDED
-from service.exporting.tables import attachment
+from service.exporting.tables import FORMATS, attachment
 
 blp = Blueprint(
     "audit_integrity",
@@ -91,7 +91,7 @@ class SealSchema(Schema):
 
 @blp.route("/audit/verification", methods=["GET"])
 @blp.response(200, VerificationSchema)
-@documents_problems(blp, ROLE_MAY_NOT)
+@documents_problems(blp, {**ROLE_MAY_NOT, 409: "The chain changed during the check (a backfill ran meanwhile); verify again"})
 def verification():
     """Recompute every chain and seal (auditors and administrators)
 
@@ -239,7 +239,7 @@ class ComparisonQuery(StrictSchema):
     as_of = fields.String(**INSTANT)
     kecamatan = code("Only this kecamatan")
     village = code("Only this village")
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", *FORMATS)))
 
 
 class PastSummarySchema(Schema):

@@ -47,6 +47,7 @@ from service.audit import access_log as log
 from service.audit.chain_store import supports_chain
 from service.audit.history import parse_instant
 from service.clock import WIB
+from service.exporting.tables import FORMATS, MEDIA_TYPES
 
 RECORDED, EFFECTIVE = "recorded", "effective"
 BASES = (RECORDED, EFFECTIVE)
@@ -267,14 +268,13 @@ class BitemporalReports:
 
     def export_comparison(self, actor: Actor, as_of: Any, fmt: str, **area: str | None) -> tuple[bytes, str, str]:
         """(content, media type, file name) of the side-by-side table as CSV or XLSX."""
-        if fmt not in ("csv", "xlsx"):
+        if fmt not in FORMATS:
             raise InvalidValue("format", "must be csv or xlsx")
         comparison = self.compare(actor, as_of, **area)
         self.access.record(actor, log.REPORT, None, as_of=comparison["as_of"].isoformat(), format=fmt, **area)
         name = f"konvergen-summary-{comparison['as_of_date'].isoformat()}.{fmt}"
-        if fmt == "csv":
-            return comparison_csv(comparison).encode("utf-8"), "text/csv; charset=utf-8", name
-        return comparison_xlsx(comparison), XLSX_TYPE, name
+        content = comparison_csv(comparison).encode("utf-8") if fmt == "csv" else comparison_xlsx(comparison)
+        return content, MEDIA_TYPES[fmt], name
 
     # plumbing
 
@@ -439,7 +439,6 @@ def comparison_rows(recorded: dict, effective: dict) -> list[dict]:
 
 
 HEADER = ("section", "item", "as recorded", "as effective (known now)", "difference")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def comparison_csv(comparison: dict) -> str:

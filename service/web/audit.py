@@ -20,9 +20,9 @@ from domain.identity import check_kk_number
 from service.access import ADMIN, AUDITOR, SYSTEM
 from service.audit import audit_for
 from service.audit.access_log import ACTIONS
-from service.audit.history import parse_instant
+from service.audit.history import AS_OF_HELP, NotYetRecorded, parse_instant
 from service.errors import HouseholdNotFound
-from service.exporting.tables import attachment
+from service.exporting.tables import FORMATS, attachment
 from service.web.households import reference_names
 from service.web.support import current_actor, konvergen
 from service.web.timeline import sentences
@@ -80,7 +80,7 @@ def history(household_id: str):
     if as_of_text:
         try:
             state = histories.state_as_of(actor, household_id, as_of_text)
-        except (InvalidValue, HouseholdNotFound) as error:
+        except (InvalidValue, NotYetRecorded) as error:
             errors["as_of"] = _refusal(error)
     if since or until:
         try:
@@ -102,8 +102,10 @@ def history(household_id: str):
 
 
 def _refusal(error: DomainError) -> str:
-    if isinstance(error, InvalidValue):
+    if isinstance(error, InvalidValue) and error.reason == AS_OF_HELP:
         return t("Give a date (2025-06-30) or a date and time (2025-06-30T23:59).")
+    if isinstance(error, InvalidValue):  # the diff's "from" after its "to"
+        return t("The first moment must not be later than the second.")
     return t("The household was not yet recorded then.")
 
 
@@ -137,7 +139,7 @@ def summary_page():
 
 @bp.route("/summary.<fmt>")
 def summary_download(fmt: str):
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in FORMATS:
         return redirect(url_for(".summary_page"))
     content, media_type, name = _audit().reports.export_comparison(current_actor(), request.args.get("as_of", ""), fmt)
     return Response(content, mimetype=media_type, headers=attachment(name))

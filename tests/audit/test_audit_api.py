@@ -179,9 +179,37 @@ def test_the_past_summary_and_the_side_by_side_comparison(auditor, sqlite_store,
     assert xlsx.mimetype.endswith("spreadsheetml.sheet") and xlsx.data[:2] == b"PK"
 
 
-@pytest.mark.parametrize("query, field", [({"as_of": "2026-11-28", "basis": "planned"}, "basis"), ({"basis": "recorded"}, "as_of"), ({"as_of": "besok", "basis": "recorded"}, "as_of"), ({"as_of": "2026-11-28", "basis": "recorded", "kecamatan": "99"}, "kecamatan")])
+@pytest.mark.parametrize("query, field", [
+    ({"as_of": "2026-11-28", "basis": "planned"}, "basis"), ({"basis": "recorded"}, "as_of"),
+    ({"as_of": "besok", "basis": "recorded"}, "as_of"), ({"as_of": "2026-11-28", "basis": "recorded", "kecamatan": "99"}, "kecamatan"),
+    ({"as_of": "2026-11-28", "basis": "recorded", "kecamatan": ""}, "kecamatan"),
+    ({"as_of": "2026-11-28", "basis": "recorded", "village": "x" * 41}, "village"),
+])
 def test_a_past_summary_with_a_bad_parameter_is_refused_naming_it(auditor, query, field):
     assert_problem(auditor.get("/audit/summary", **query), 422, field)
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"as_of": "2026-11-28", "format": "pdf"}, "format"), ({"as_of": "2026-11-28", "kecamatan": ""}, "kecamatan"),
+    ({"format": "csv"}, "as_of"),
+])
+def test_a_comparison_with_a_bad_parameter_is_refused_naming_it(auditor, query, field):
+    assert_problem(auditor.get("/audit/summary-comparison", **query), 422, field)
+
+
+def test_a_verification_the_chain_changed_under_is_a_conflict_to_try_again(auditor, monkeypatch):
+    from service.audit import integrity
+    from service.audit.verification import ChainChangedDuringVerification
+
+    def raced(*args, **kwargs):
+        raise ChainChangedDuringVerification("notification 7 was chained after this verification began; verify again")
+
+    monkeypatch.setattr(integrity, "verify", raced)
+    response = auditor.get("/audit/verification")
+    assert_problem(response, 409)
+    assert "verify again" in response.json["detail"]
+    documented = auditor.client.get("/api/v1/openapi.json").json["paths"]["/api/v1/audit/verification"]["get"]
+    assert "409" in documented["responses"]
 
 
 def test_the_audit_routes_are_in_the_openapi_document(auditor):

@@ -80,6 +80,19 @@ def test_the_history_page_compares_two_moments(browser, household):
     assert "Give a date (2025-06-30) or a date and time" in page
 
 
+@pytest.mark.parametrize("query, field, says", [
+    ({"from": "2026-11-30T00:00", "to": "2026-11-28T12:00"}, "from", "The first moment must not be later than the second."),
+    ({"from": "2026-11-28T12:00", "to": "lusa"}, "to", "Give a date (2025-06-30) or a date and time"),
+    ({"as_of": "2020-01-01"}, "as_of", "The household was not yet recorded then."),
+])
+def test_the_history_page_says_what_is_wrong_with_a_moment_beside_its_field(browser, household, query, field, says):
+    auditor = browser("inspektur")
+    auditor.language("en")
+    response, page = auditor.get(f"/audit/households/{household}", **query)
+    assert response.status_code == 200
+    assert re.search(rf'<div class="field has-error">\s*<label for="{field}">.*?<li>{re.escape(says)}', page, re.S), page
+
+
 def test_the_pages_speak_bahasa_indonesia_by_default(sqlite_store, app, household):
     sqlite_store.users.create_user(username="inspektur2", password=PASSWORD, role="auditor")
     auditor = Browser(app.test_client()).sign_in("inspektur2")
