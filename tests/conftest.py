@@ -76,6 +76,15 @@ def clock():
 
 
 @pytest.fixture
+def recorded_times_follow_the_clock(monkeypatch, clock):
+    """Event timestamps (and audit chain rows) come from the event library's clock;
+    this ties it to the test's, so a test can say when an event was recorded."""
+    import eventsourcing.domain
+
+    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock.now)
+
+
+@pytest.fixture
 def konvergen(clock):
     """The whole service on the in-memory store."""
     from service.container import Konvergen

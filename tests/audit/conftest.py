@@ -6,14 +6,12 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-import eventsourcing.domain
 import service.users
 
 
 @pytest.fixture(autouse=True)
-def recorded_times_follow_the_clock(monkeypatch, clock):
-    """Event timestamps (and chain rows) come from the library's clock; tie it to ours."""
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock.now)
+def every_audit_test_records_at_the_clocks_time(recorded_times_follow_the_clock):
+    """Every audit test gets ``recorded_times_follow_the_clock`` (tests/conftest.py)."""
 
 
 @pytest.fixture(autouse=True)

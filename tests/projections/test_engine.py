@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import eventsourcing.domain
 import pytest
 from sqlalchemy import Column, Integer, MetaData, select, update
 
@@ -171,8 +170,9 @@ def test_an_unknown_projection_name_is_refused_with_the_known_ones():
     assert "monitoring" in str(refused.value)
 
 
-def test_status_reports_position_and_lag_in_events_and_seconds(konvergen, cases, engine, clock, monkeypatch):
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock.now)  # recorded at the clock's time
+def test_status_reports_position_and_lag_in_events_and_seconds(
+    konvergen, cases, engine, clock, recorded_times_follow_the_clock
+):
     make_history(cases, households=1)
     engine.catch_up()
     head = engine.log.head()
