@@ -69,7 +69,7 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-def _normal(username: str | None) -> str:
+def normal_username(username: str | None) -> str:
     """Usernames are stored lower-case; look-ups forgive the case people type."""
     return (username or "").strip().lower()
 
@@ -106,7 +106,7 @@ class UserDirectory:
         agency: str | None = None,
         language: str = "id",
     ) -> dict:
-        username = _normal(username)
+        username = normal_username(username)
         if not _USERNAME.match(username):
             raise InvalidValue("username", "use 2-64 lower-case letters, digits, dot, dash or underscore")
         if role not in ROLES:
@@ -154,7 +154,7 @@ class UserDirectory:
     def authenticate(self, username: str, password: str) -> Actor | None:
         """The actor for a correct password, else None (same answer for unknown users)."""
         with self.sessions() as session:
-            user = session.scalar(select(User).where(User.username == _normal(username)))
+            user = session.scalar(select(User).where(User.username == normal_username(username)))
             if user is None or not user.active:
                 # Spend the same effort so response time does not reveal usernames.
                 _hasher.hash(password or "x")
@@ -171,7 +171,7 @@ class UserDirectory:
     def issue_token(self, username: str) -> str:
         """A new API token for the user; only its hash is kept, so it is shown once."""
         with self.sessions() as session:
-            user = session.scalar(select(User).where(User.username == _normal(username)))
+            user = session.scalar(select(User).where(User.username == normal_username(username)))
             if user is None:
                 raise InvalidValue("username", f"no user {username}")
             token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -192,7 +192,7 @@ class UserDirectory:
 
     def actor(self, username: str) -> Actor | None:
         with self.sessions() as session:
-            user = session.scalar(select(User).where(User.username == _normal(username)))
+            user = session.scalar(select(User).where(User.username == normal_username(username)))
             return user.to_actor() if user and user.active else None
 
     def exists(self, username: str) -> bool:

@@ -19,6 +19,7 @@ from service.scheduler.recipients import set_email
 from service.scheduler.runner import Lease
 from service.scheduler.sources import FollowUpViewMissing
 from service.storage import database_url_from_env
+from service.users import normal_username
 
 
 def _config():
@@ -143,7 +144,7 @@ def email(username: str, email: str | None, remove: bool) -> None:
     if bool(email) == remove:
         raise click.ClickException("give either --email ADDRESS or --remove")
     with open_konvergen() as konvergen:
-        set_email(konvergen.storage.engine, username.strip().lower(), None if remove else email)
+        set_email(konvergen.storage.engine, normal_username(username), None if remove else email)
     click.echo(f"{username}: " + ("no email" if remove else f"reminders also go to {email}"))
 
 

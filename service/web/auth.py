@@ -15,6 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from service.access import Actor
+from service.users import normal_username
 from service.web.forms import LanguageForm, LoginForm
 from service.web.i18n import SESSION_KEY, remember_language
 from service.web.i18n import gettext as _
@@ -52,7 +53,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def _username_key() -> str:
-    return "login:" + (request.form.get("username") or "").strip().lower()
+    return "login:" + normal_username(request.form.get("username"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
