@@ -252,17 +252,23 @@ def test_a_new_event_on_a_household_from_before_the_chain_chains_its_earlier_eve
     assert verify(store.households, clock.now()).ok
 
 
-@pytest.mark.usefixtures("verification_path")
-def test_checking_ranges_in_two_processes_gives_the_same_answer_as_one(store, story, clock, monkeypatch):
-    """Large stores are checked in parallel ranges cut at seal ends, then stitched."""
-    from service.audit.verification import _boundaries
-
-    for _day in range(2):  # two more days, so that a seal ends near the middle of the log
+def more_sealed_days(store, story, clock, days: int) -> None:
+    """Each household re-categorised on each of ``days`` more days, every finished day
+    sealed: a log long enough to cut into several ranges."""
+    for _day in range(days):
         days_later(clock, 1)
         for household in (story["first"], story["second"], story["third"]):
             categorise(store.households, household, desil=2)
     days_later(clock, 1)
     seal_complete_periods(store.households, clock.now())
+
+
+@pytest.mark.usefixtures("verification_path")
+def test_checking_ranges_in_two_processes_gives_the_same_answer_as_one(store, story, clock, monkeypatch):
+    """Large stores are checked in parallel ranges cut at seal ends, then stitched."""
+    from service.audit.verification import _boundaries
+
+    more_sealed_days(store, story, clock, 2)  # so that a seal ends near the middle of the log
     with store.households.recorder.chain_reader() as reader:
         seals, top = reader.seals(), reader.max_chain_id()
     first_end = _boundaries(seals, top, 2)[0]
@@ -285,12 +291,7 @@ def test_spawned_workers_claim_ranges_from_the_back_and_give_the_same_answer(sto
     start with nothing imported and share the range claims through the pool's initializer."""
     from service.audit import verification
 
-    for _day in range(3):
-        days_later(clock, 1)
-        for household in (story["first"], story["second"], story["third"]):
-            categorise(store.households, household, desil=2)
-    days_later(clock, 1)
-    seal_complete_periods(store.households, clock.now())
+    more_sealed_days(store, story, clock, 3)
     Forger(store).set_state(story["second"], 2, b"{}")
     counts: list[int] = []
     claimed_here: list[int] = []
@@ -340,12 +341,7 @@ def test_an_error_in_this_process_leaves_the_workers_nothing_more_to_claim(store
     """Without it the workers would check the rest of the log before the error is shown."""
     from service.audit import verification
 
-    for _day in range(3):
-        days_later(clock, 1)
-        for household in (story["first"], story["second"], story["third"]):
-            categorise(store.households, household, desil=2)
-    days_later(clock, 1)
-    seal_complete_periods(store.households, clock.now())
+    more_sealed_days(store, story, clock, 3)
     made: list = []
     make_claims, check_range, here = verification._Claims.__init__, verification._check_range, os.getpid()
 
